@@ -1,0 +1,79 @@
+"""Request dependencies: settings, the database session, the caller."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from sqlalchemy.orm import Session
+
+from app.api.errors import Forbidden
+from app.models import repo
+from app.models.db import session_scope
+
+# What each role may do. "read": GET fields, maps, prescriptions, advice, exports;
+# "field_data": POST fields, weed maps (telematics, drones); "agronomy": products,
+# prescriptions, fits.
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "agronomist": frozenset({"read", "field_data", "agronomy"}),
+    "telematics": frozenset({"field_data"}),
+    "farmer": frozenset({"read"}),
+}
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    yield from session_scope(request.app.state.session_factory)
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+@dataclass(frozen=True)
+class Caller:
+    org_id: int
+    org_name: str
+    role: str
+    key_prefix: str
+
+    def require(self, permission: str) -> None:
+        if permission not in PERMISSIONS.get(self.role, frozenset()):
+            raise Forbidden(f"a {self.role} key may not do this (needs '{permission}' permission)")
+
+
+def get_caller(request: Request, session: SessionDep) -> Caller:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise HTTPException(401, "missing API key: send 'Authorization: Bearer <key>'",
+                            headers={"WWW-Authenticate": "Bearer"})
+    key = repo.find_api_key(session, token.strip())
+    if key is None:
+        raise HTTPException(401, "invalid, revoked or expired API key", headers={"WWW-Authenticate": "Bearer"})
+    caller = Caller(org_id=key.org_id, org_name=key.organisation.name, role=key.role, key_prefix=key.prefix)
+    request.state.caller = caller
+    return caller
+
+
+CallerDep = Annotated[Caller, Depends(get_caller)]
+
+
+def reader(caller: CallerDep) -> Caller:
+    caller.require("read")
+    return caller
+
+
+def field_writer(caller: CallerDep) -> Caller:
+    caller.require("field_data")
+    return caller
+
+
+def agronomist(caller: CallerDep) -> Caller:
+    caller.require("agronomy")
+    return caller
+
+
+Reader = Annotated[Caller, Depends(reader)]
+FieldWriter = Annotated[Caller, Depends(field_writer)]
+Agronomist = Annotated[Caller, Depends(agronomist)]

@@ -1,0 +1,46 @@
+"""Fitting dose-response trials (drc's LL.4, LL.3, W1.4)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.api.deps import Agronomist
+from app.api.errors import register_extra
+from app.dosing.fit import FitError, fit_dose_response
+
+router = APIRouter(prefix="/v1/dose-response", tags=["dose-response"])
+register_extra(FitError, 422, "fit_failed")
+
+
+class FitRequest(BaseModel):
+    """Observations of one or several curves; doses in any one unit (e.g. g/ha)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "dose": [0, 0, 10, 10, 30, 30, 90, 90, 270, 270],
+        "response": [4.1, 4.0, 3.7, 3.9, 2.1, 2.4, 1.0, 0.9, 0.7, 0.8],
+        "model": "LL.4",
+    }]})
+
+    dose: list[float] = Field(min_length=1)
+    response: list[float] = Field(min_length=1)
+    curve: list[str] | None = Field(default=None, description="curve label per observation (e.g. herbicide)")
+    model: Literal["LL.4", "LL.3", "W1.4"] = "LL.4"
+    shared: list[Literal["b", "c", "d", "e"]] = Field(default_factory=lambda: ["c", "d"],
+                                                      description="parameters common to all curves")
+    ed_levels: list[float] = Field(default_factory=lambda: [10.0, 50.0, 90.0])
+    level: float = Field(default=0.95, gt=0, lt=1)
+
+
+@router.post("/fit")
+def fit(body: FitRequest, caller: Agronomist) -> dict[str, Any]:
+    """Least-squares fit with drc's standard errors (Hessian of the RSS) and ED10/50/90 with intervals."""
+    if len(body.dose) != len(body.response):
+        raise FitError(f"dose has {len(body.dose)} values but response has {len(body.response)}")
+    if body.curve is not None and len(body.curve) != len(body.dose):
+        raise FitError(f"curve has {len(body.curve)} labels for {len(body.dose)} observations")
+    result = fit_dose_response(body.dose, body.response, curve=body.curve, model=body.model,
+                               shared=tuple(body.shared), ed_levels=tuple(body.ed_levels), level=body.level)
+    return result.as_dict()

@@ -1,0 +1,52 @@
+"""Exports of a stored prescription in the formats terminals and GIS tools read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Response
+from sqlalchemy.orm import Session
+
+from app.api.deps import Reader, SessionDep
+from app.api.routes.prescriptions import load_core, owned_prescription
+from app.models import repo
+from app.models.tables import Field, Prescription
+from app.pipeline import FieldGeometry
+
+router = APIRouter(prefix="/v1/prescriptions", tags=["exports"])
+
+
+def export_job(session: Session, row: Prescription) -> Any:
+    from app.export import ExportJob
+
+    field = repo.get_owned(session, Field, row.org_id, row.field_id)
+    core, _labels = load_core(row)
+    geometry = FieldGeometry.from_documents(field.boundary, [])
+    return ExportJob(prescription=core, field_name=field.name, field_boundary_wgs84=geometry.boundary_wgs84,
+                     task_name=f"Dosewise Rx {row.id}", prescription_id=row.id)
+
+
+@router.get("/{prescription_id}/export/{fmt}", response_class=Response,
+            responses={200: {"content": {"application/zip": {}, "application/geo+json": {},
+                                         "image/tiff": {}, "image/png": {}}}})
+def export(prescription_id: int, fmt: str, session: SessionDep, caller: Reader,
+           terminal: str | None = None) -> Response:
+    """The prescription as ``isoxml``, ``shapefile``, ``geojson``, ``geotiff`` or ``png``."""
+    from app.export import render
+
+    row = owned_prescription(session, caller.org_id, prescription_id)
+    out = render(export_job(session, row), fmt, terminal=terminal)
+    headers = {"Content-Disposition": f'attachment; filename="{out.filename}"'}
+    if out.notes:
+        headers["X-Dosewise-Notes"] = "; ".join(out.notes)[:1000]
+    return Response(content=out.content, media_type=out.media_type, headers=headers)
+
+
+@router.get("/{prescription_id}/export/{fmt}/check")
+def export_check(prescription_id: int, fmt: str, session: SessionDep, caller: Reader,
+                 terminal: str = "generic") -> dict[str, Any]:
+    """Pre-flight: will this export load on ``terminal``? Zones, vertices, size, units, CRS."""
+    from app.export import preflight
+
+    row = owned_prescription(session, caller.org_id, prescription_id)
+    return preflight(export_job(session, row), fmt, terminal)

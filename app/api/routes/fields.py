@@ -1,0 +1,150 @@
+"""Fields and their weed maps."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import shapely
+from fastapi import APIRouter, status
+
+from app.api.deps import FieldWriter, Reader, SessionDep
+from app.api.errors import NotFound
+from app.api.schemas.field import FieldCreate, FieldPublic
+from app.api.schemas.weed_map import WeedMapCreate, WeedMapPublic, grid_to_array
+from app.dosing.grid import GridSpec
+from app.geo import reproject
+from app.models import arrays, repo
+from app.models.tables import Field, WeedMap
+from app.pipeline import FieldGeometry, InputError, check_metric_crs
+from app.species import unknown_codes
+
+router = APIRouter(prefix="/v1/fields", tags=["fields"])
+
+
+def field_public(row: Field) -> FieldPublic:
+    return FieldPublic(
+        id=row.id, name=row.name, crop=row.crop, growth_stage_bbch=row.growth_stage_bbch,
+        country=row.country, boundary=row.boundary, sensitive_features=row.sensitive_features,
+        working_crs=row.working_crs, area_ha=round(row.area_ha, 4), created_at=row.created_at,
+    )
+
+
+def create_field(session: SessionDep, org_id: int, body: FieldCreate) -> Field:
+    geom = FieldGeometry.from_documents(body.boundary, [f.model_dump() for f in body.sensitive_features])
+    row = Field(
+        org_id=org_id, name=body.name, crop=body.crop, growth_stage_bbch=body.growth_stage_bbch,
+        country=body.country, boundary=body.boundary,
+        sensitive_features=[f.model_dump() for f in body.sensitive_features],
+        working_crs=geom.working_crs(), area_ha=geom.area_ha(),
+    )
+    return repo.add(session, row)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=FieldPublic)
+def post_field(body: FieldCreate, session: SessionDep, caller: FieldWriter) -> FieldPublic:
+    """Create a field from a GeoJSON boundary (WGS84 lon/lat) and its sensitive features."""
+    row = create_field(session, caller.org_id, body)
+    session.commit()
+    return field_public(row)
+
+
+@router.get("", response_model=list[FieldPublic])
+def list_fields(session: SessionDep, caller: Reader, limit: int = 100, offset: int = 0) -> list[FieldPublic]:
+    return [field_public(r) for r in repo.list_owned(session, Field, caller.org_id,
+                                                     limit=min(limit, 500), offset=offset)]
+
+
+def owned_field(session: SessionDep, org_id: int, field_id: int) -> Field:
+    row = repo.get_owned(session, Field, org_id, field_id)
+    if row is None:
+        raise NotFound(f"field {field_id} not found")
+    return row
+
+
+@router.get("/{field_id}", response_model=FieldPublic)
+def get_field(field_id: int, session: SessionDep, caller: Reader) -> FieldPublic:
+    return field_public(owned_field(session, caller.org_id, field_id))
+
+
+def weed_map_public(row: WeedMap) -> WeedMapPublic:
+    return WeedMapPublic(
+        id=row.id, field_id=row.field_id, version=row.version, crs=row.crs,
+        origin={"x": row.x0_m, "y": row.y0_m}, cell_size_m=row.cell_size_m,  # type: ignore[arg-type]
+        n_rows=row.n_rows, n_cols=row.n_cols, species=row.species, stats=row.stats,
+        source=row.source, captured_at=row.captured_at, created_at=row.created_at,
+    )
+
+
+def weed_map_grid(row: WeedMap) -> GridSpec:
+    return GridSpec(crs=row.crs, x0_m=row.x0_m, y0_m=row.y0_m, cell_size_m=row.cell_size_m,
+                    n_rows=row.n_rows, n_cols=row.n_cols)
+
+
+def weed_map_densities(row: WeedMap) -> dict[str, np.ndarray]:
+    stack = arrays.unpack(row.densities, len(row.species), row.n_rows, row.n_cols)
+    return {code: stack[i] for i, code in enumerate(row.species)}
+
+
+def store_weed_map(session: SessionDep, field: Field, crs: str, x0_m: float, y0_m: float,
+                   cell_size_m: float, densities: dict[str, np.ndarray], *, source: str | None = None,
+                   captured_at: Any = None) -> WeedMap:
+    """Check a density stack against its field and store it as the field's next version."""
+    check_metric_crs(crs)
+    unknown = unknown_codes(list(densities))
+    if unknown:
+        raise InputError(f"species: unknown species code(s) {', '.join(unknown)}; use EPPO codes from "
+                         f"data/species.json")
+    first = next(iter(densities.values()))
+    grid = GridSpec(crs=crs, x0_m=x0_m, y0_m=y0_m, cell_size_m=cell_size_m,
+                    n_rows=first.shape[0], n_cols=first.shape[1])
+    boundary_m = reproject(FieldGeometry.from_documents(field.boundary, []).boundary_wgs84, "EPSG:4326", crs)
+    overlap = boundary_m.intersection(shapely.box(*grid.bounds_m)).area
+    if overlap <= 0:
+        raise InputError(f"weed map: the grid {tuple(round(v, 1) for v in grid.bounds_m)} in {crs} does not "
+                         f"overlap field {field.id}; check the CRS and origin (x = west edge, y = north edge)")
+    stack = np.stack(list(densities.values()))
+    stats = {
+        code: {"max_plants_m2": float(a.max()), "mean_plants_m2": float(a.mean()),
+               "infested_share": float((a > 0).mean())}
+        for code, a in densities.items()
+    }
+    stats["_coverage"] = {"field_share_covered": round(overlap / boundary_m.area, 4)}
+    row = WeedMap(
+        org_id=field.org_id, field_id=field.id, version=repo.next_weed_map_version(session, field.id),
+        crs=crs, x0_m=x0_m, y0_m=y0_m, cell_size_m=cell_size_m, n_rows=grid.n_rows, n_cols=grid.n_cols,
+        species=list(densities), densities=arrays.pack(stack), stats=stats, source=source,
+        captured_at=captured_at,
+    )
+    return repo.add(session, row)
+
+
+@router.post("/{field_id}/weed-maps", status_code=status.HTTP_201_CREATED, response_model=WeedMapPublic)
+def post_weed_map(field_id: int, body: WeedMapCreate, session: SessionDep, caller: FieldWriter) -> WeedMapPublic:
+    """Store a weed-density grid (plants/m² per species) as the field's next map version."""
+    field = owned_field(session, caller.org_id, field_id)
+    densities = {}
+    for code, values in body.species.items():
+        try:
+            densities[code] = grid_to_array(values, f"species.{code}")
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
+    row = store_weed_map(session, field, body.crs, body.origin.x, body.origin.y, body.cell_size_m, densities,
+                         source=body.source, captured_at=body.captured_at)
+    session.commit()
+    return weed_map_public(row)
+
+
+@router.get("/{field_id}/weed-maps", response_model=list[WeedMapPublic])
+def list_weed_maps(field_id: int, session: SessionDep, caller: Reader) -> list[WeedMapPublic]:
+    owned_field(session, caller.org_id, field_id)
+    return [weed_map_public(r) for r in repo.weed_maps_of_field(session, field_id)]
+
+
+@router.get("/{field_id}/weed-maps/{map_id}", response_model=WeedMapPublic)
+def get_weed_map(field_id: int, map_id: int, session: SessionDep, caller: Reader) -> WeedMapPublic:
+    owned_field(session, caller.org_id, field_id)
+    row = repo.get_owned(session, WeedMap, caller.org_id, map_id)
+    if row is None or row.field_id != field_id:
+        raise NotFound(f"weed map {map_id} of field {field_id} not found")
+    return weed_map_public(row)

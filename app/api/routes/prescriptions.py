@@ -1,0 +1,120 @@
+"""Prescriptions: compute, store, read, export."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, status
+
+from app.api.deps import Agronomist, Reader, SessionDep
+from app.api.errors import NotFound
+from app.api.routes.fields import owned_field, weed_map_densities, weed_map_grid
+from app.api.schemas.label import LabelDoc
+from app.api.schemas.prescription import PrescriptionCreate, PrescriptionPublic
+from app.dosing.grid import GridSpec
+from app.dosing.prescribe import Prescription as CorePrescription
+from app.dosing.prescribe import Summary
+from app.models import arrays, repo
+from app.models.tables import Prescription, Product, WeedMap
+from app.pipeline import FieldGeometry, product_totals, run
+
+router = APIRouter(prefix="/v1/prescriptions", tags=["prescriptions"])
+
+
+def public(row: Prescription) -> PrescriptionPublic:
+    return PrescriptionPublic(
+        id=row.id, field_id=row.field_id, weed_map_id=row.weed_map_id, weed_map_version=row.weed_map_version,
+        product_ids=row.product_ids, strategy=row.strategy, sprayer=row.sprayer, grid=row.grid,
+        summary={k: v for k, v in row.summary.items() if k != "products"},
+        products=row.summary.get("products", []), compliance=row.compliance, created_at=row.created_at,
+        links={
+            "self": f"/v1/prescriptions/{row.id}",
+            "geojson": f"/v1/prescriptions/{row.id}/export/geojson",
+            "advice": f"/v1/prescriptions/{row.id}/advice",
+            "map": f"/v1/prescriptions/{row.id}/map",
+        },
+    )
+
+
+def create_prescription(session: SessionDep, org_id: int, body: PrescriptionCreate) -> Prescription:
+    field = owned_field(session, org_id, body.field_id)
+    if body.weed_map_id is None:
+        wmap = repo.latest_weed_map(session, field.id)
+        if wmap is None:
+            raise NotFound(f"field {field.id} has no weed map yet; POST one to /v1/fields/{field.id}/weed-maps")
+    else:
+        wmap = repo.get_owned(session, WeedMap, org_id, body.weed_map_id)
+        if wmap is None or wmap.field_id != field.id:
+            raise NotFound(f"weed map {body.weed_map_id} of field {field.id} not found")
+    products: list[Product] = []
+    for pid in body.product_ids:
+        prod = repo.get_owned(session, Product, org_id, pid)
+        if prod is None:
+            raise NotFound(f"product_ids: product {pid} not found")
+        products.append(prod)
+    labels = [LabelDoc.model_validate(p.label) for p in products]
+    grid = weed_map_grid(wmap)
+    core = run(FieldGeometry.from_documents(field.boundary, field.sensitive_features), grid,
+               weed_map_densities(wmap), labels, body.strategy, body.sprayer,
+               wind_from_deg=body.wind_from_deg)
+    summary = core.summary.as_dict()
+    summary["products"] = product_totals(core, labels, [p.id for p in products])
+    row = Prescription(
+        org_id=org_id, field_id=field.id, weed_map_id=wmap.id, weed_map_version=wmap.version,
+        product_ids=[p.id for p in products], labels=[lab.model_dump(mode="json") for lab in labels],
+        strategy=body.strategy.model_dump(mode="json"), sprayer=body.sprayer.model_dump(mode="json"),
+        grid={"crs": grid.crs, "x0_m": grid.x0_m, "y0_m": grid.y0_m, "cell_size_m": grid.cell_size_m,
+              "n_rows": grid.n_rows, "n_cols": grid.n_cols},
+        rates=arrays.pack(core.rates), summary=_jsonable(summary), compliance=_jsonable(core.compliance),
+    )
+    return repo.add(session, row)
+
+
+def _jsonable(value: Any) -> Any:
+    """Plain JSON types (NumPy scalars and tuples become floats and lists)."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "item") and callable(value.item):
+        return value.item()
+    return value
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=PrescriptionPublic)
+def post_prescription(body: PrescriptionCreate, session: SessionDep, caller: Agronomist) -> PrescriptionPublic:
+    """Dose every cell of the field's weed map for the products and store the prescription."""
+    row = create_prescription(session, caller.org_id, body)
+    session.commit()
+    return public(row)
+
+
+@router.get("", response_model=list[PrescriptionPublic])
+def list_prescriptions(session: SessionDep, caller: Reader, limit: int = 100,
+                       offset: int = 0) -> list[PrescriptionPublic]:
+    return [public(r) for r in repo.list_owned(session, Prescription, caller.org_id,
+                                               limit=min(limit, 500), offset=offset)]
+
+
+def owned_prescription(session: SessionDep, org_id: int, prescription_id: int) -> Prescription:
+    row = repo.get_owned(session, Prescription, org_id, prescription_id)
+    if row is None:
+        raise NotFound(f"prescription {prescription_id} not found")
+    return row
+
+
+@router.get("/{prescription_id}", response_model=PrescriptionPublic)
+def get_prescription(prescription_id: int, session: SessionDep, caller: Reader) -> PrescriptionPublic:
+    return public(owned_prescription(session, caller.org_id, prescription_id))
+
+
+def load_core(row: Prescription) -> tuple[CorePrescription, list[LabelDoc]]:
+    """Rebuild the dosing core's view of a stored prescription."""
+    labels = [LabelDoc.model_validate(lab) for lab in row.labels]
+    grid = GridSpec(**row.grid)
+    rates = arrays.unpack(row.rates, len(labels), grid.n_rows, grid.n_cols)
+    s = row.summary
+    summary = Summary(**{k: s[k] for k in Summary.__dataclass_fields__ if k in s})  # type: ignore[arg-type]
+    core = CorePrescription(grid=grid, products=[lab.to_core() for lab in labels], rates=rates,
+                            summary=summary, compliance=row.compliance)
+    return core, labels

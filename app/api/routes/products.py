@@ -1,0 +1,55 @@
+"""Product labels."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, status
+from pydantic import BaseModel
+
+from app.api.deps import Agronomist, Reader, SessionDep
+from app.api.errors import NotFound
+from app.api.schemas.label import LabelDoc
+from app.models import repo
+from app.models.tables import Product
+
+router = APIRouter(prefix="/v1/products", tags=["products"])
+
+
+class ProductPublic(BaseModel):
+    id: int
+    name: str
+    label: dict[str, Any]
+    created_at: datetime
+
+
+def product_public(row: Product) -> ProductPublic:
+    return ProductPublic(id=row.id, name=row.name, label=row.label, created_at=row.created_at)
+
+
+def create_product(session: SessionDep, org_id: int, label: LabelDoc) -> Product:
+    label.to_core()  # refuses labels the dosing core cannot use, before anything is stored
+    return repo.add(session, Product(org_id=org_id, name=label.name, label=label.model_dump(mode="json")))
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=ProductPublic)
+def post_product(body: LabelDoc, session: SessionDep, caller: Agronomist) -> ProductPublic:
+    """Register a product label (rates in the label's own unit; buffers with their units)."""
+    row = create_product(session, caller.org_id, body)
+    session.commit()
+    return product_public(row)
+
+
+@router.get("", response_model=list[ProductPublic])
+def list_products(session: SessionDep, caller: Reader, limit: int = 100, offset: int = 0) -> list[ProductPublic]:
+    return [product_public(r) for r in repo.list_owned(session, Product, caller.org_id,
+                                                       limit=min(limit, 500), offset=offset)]
+
+
+@router.get("/{product_id}", response_model=ProductPublic)
+def get_product(product_id: int, session: SessionDep, caller: Reader) -> ProductPublic:
+    row = repo.get_owned(session, Product, caller.org_id, product_id)
+    if row is None:
+        raise NotFound(f"product {product_id} not found")
+    return product_public(row)

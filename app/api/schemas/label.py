@@ -1,0 +1,159 @@
+"""A product label as documents and the API carry it: the label's own units."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from app.dosing.label import ProductLabel
+from app.dosing.response import DoseResponse
+from app.dosing.units import LENGTH_UNITS, RATE_UNITS, canonical_unit, to_canonical_rate, to_metres
+
+FEATURE_KINDS = ("water", "lake", "well", "runoff_entry", "sensitive_crop", "residential", "other")
+FeatureKind = Literal["water", "lake", "well", "runoff_entry", "sensitive_crop", "residential", "other"]
+RateUnit = Literal[RATE_UNITS]  # type: ignore[valid-type]
+LengthUnit = Literal[LENGTH_UNITS]  # type: ignore[valid-type]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Source(_Strict):
+    title: str
+    url: str | None = None
+    accessed: str | None = None
+
+
+class ActiveIngredient(_Strict):
+    name: str = Field(min_length=1)
+    concentration: float = Field(gt=0)
+    concentration_unit: Literal["g/L", "g/kg", "lb/gal", "%"]
+
+
+class Distance(_Strict):
+    distance: float = Field(ge=0)
+    unit: LengthUnit = "m"
+
+    @property
+    def metres(self) -> float:
+        return to_metres(self.distance, self.unit)
+
+
+class Buffer(Distance):
+    kind: FeatureKind
+
+
+class WeatherLimits(_Strict):
+    wind_min_kmh: float | None = Field(default=None, ge=0)
+    wind_max_kmh: float | None = Field(default=None, gt=0)
+    rain_free_h: float | None = Field(default=None, ge=0)
+    temp_min_c: float | None = None
+    temp_max_c: float | None = None
+    no_inversion: bool = False
+    daylight_only: bool = False
+
+
+class CropUse(_Strict):
+    crop: str = Field(min_length=1)
+    max_bbch: int | None = Field(default=None, ge=0, le=99)
+    note: str | None = None
+
+
+class Price(_Strict):
+    amount: float = Field(ge=0)
+    currency: str = Field(min_length=3, max_length=3)
+    per: Literal["L", "kg"]
+
+
+class Efficacy(_Strict):
+    species: str = Field(min_length=1, description="EPPO code, e.g. ALOMY")
+    model: Literal["LL.4", "LL.3", "W1.4"] = "LL.4"
+    b: float = Field(gt=0)
+    c: float = Field(default=0.0, ge=0)
+    d: float = Field(default=1.0, gt=0)
+    e: float = Field(gt=0, description="ED50 in the label's rate_unit")
+    growth_stage: str | None = None
+    source: str | None = None
+
+
+class LabelDoc(_Strict):
+    """A product label, every rate in ``rate_unit`` and every distance with its unit."""
+
+    name: str = Field(min_length=1, max_length=200)
+    registration: str | None = Field(default=None, description="e.g. 'EPA Reg. No. 524-549'")
+    country: str | None = Field(default=None, min_length=2, max_length=2)
+    manufacturer: str | None = None
+    formulation: Literal["liquid", "solid"]
+    active_ingredients: list[ActiveIngredient] = Field(min_length=1)
+    hrac_group: str = Field(min_length=1)
+    wssa_group: int | None = None
+    rate_unit: RateUnit
+    min_rate: float = Field(ge=0)
+    max_rate: float = Field(gt=0)
+    max_season_rate: float | None = Field(default=None, gt=0)
+    typical_rate: float | None = Field(default=None, gt=0)
+    buffers: list[Buffer] = Field(default_factory=list)
+    downwind_buffer: Distance | None = None
+    weather: WeatherLimits = Field(default_factory=WeatherLimits)
+    rei_h: float | None = Field(default=None, ge=0)
+    phi_days: float | None = Field(default=None, ge=0)
+    min_days_between_applications: float | None = Field(default=None, ge=0)
+    crops: list[CropUse] = Field(default_factory=list)
+    price: Price | None = None
+    efficacy: list[Efficacy] = Field(default_factory=list)
+    sources: list[Source] = Field(default_factory=list)
+    notes: str | None = None
+
+    @model_validator(mode="after")
+    def _units_make_sense(self) -> LabelDoc:
+        canon = canonical_unit(self.rate_unit)
+        want = "L/ha" if self.formulation == "liquid" else "kg/ha"
+        if canon != want:
+            raise ValueError(
+                f"rate_unit {self.rate_unit!r} is a {'volume' if canon == 'L/ha' else 'mass'} "
+                f"per area but formulation is {self.formulation!r}"
+            )
+        if self.min_rate > self.max_rate:
+            raise ValueError(f"min_rate {self.min_rate} is above max_rate {self.max_rate}")
+        if self.typical_rate is not None and not self.min_rate <= self.typical_rate <= self.max_rate:
+            raise ValueError("typical_rate must lie between min_rate and max_rate")
+        if self.price is not None and self.price.per != canon.split("/")[0]:
+            raise ValueError(f"price.per must be {canon.split('/')[0]!r} for rate_unit {self.rate_unit!r}")
+        seen = [e.species for e in self.efficacy]
+        if len(seen) != len(set(seen)):
+            raise ValueError("efficacy lists a species twice")
+        return self
+
+    def to_core(self) -> ProductLabel:
+        """The label in canonical units (L/ha or kg/ha, metres) for the dosing core."""
+        unit = self.rate_unit
+        return ProductLabel(
+            name=self.name,
+            canonical_unit=canonical_unit(unit),
+            label_unit=unit,
+            min_rate=to_canonical_rate(self.min_rate, unit),
+            max_rate=to_canonical_rate(self.max_rate, unit),
+            max_season_rate=(
+                None if self.max_season_rate is None else to_canonical_rate(self.max_season_rate, unit)
+            ),
+            buffers_m=_max_by_kind(self.buffers),
+            downwind_buffer_m=self.downwind_buffer.metres if self.downwind_buffer else 0.0,
+            efficacy={
+                e.species: DoseResponse(
+                    model=e.model, b=e.b, c=0.0 if e.model == "LL.3" else e.c, d=e.d,
+                    e=to_canonical_rate(e.e, unit),
+                )
+                for e in self.efficacy
+            },
+            price_per_unit=self.price.amount if self.price else 0.0,
+            crops={c.crop: c.max_bbch for c in self.crops},
+        )
+
+
+def _max_by_kind(buffers: list[Buffer]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for b in buffers:
+        out[b.kind] = max(out.get(b.kind, 0.0), b.metres)
+    return out

@@ -1,0 +1,118 @@
+"""Weed-density grids: plants/m² per species on a georeferenced grid."""
+
+from __future__ import annotations
+
+import base64
+import zlib
+from datetime import datetime
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class EncodedGrid(BaseModel):
+    """A compact grid: zlib-compressed little-endian float32 rows, base64 text."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    encoding: Literal["zlib-base64-float32le"]
+    shape: tuple[int, int]
+    data: str
+
+    def to_array(self) -> np.ndarray:
+        try:
+            raw = zlib.decompress(base64.b64decode(self.data, validate=True))
+        except Exception as exc:
+            raise ValueError(f"grid data cannot be decoded: {exc}") from None
+        rows, cols = self.shape
+        if len(raw) != rows * cols * 4:
+            raise ValueError(f"grid data holds {len(raw) // 4} values, shape {self.shape} needs {rows * cols}")
+        return np.frombuffer(raw, dtype="<f4").reshape(rows, cols).astype(np.float32)
+
+    @classmethod
+    def from_array(cls, arr: np.ndarray) -> EncodedGrid:
+        a = np.ascontiguousarray(arr, dtype="<f4")
+        return cls(encoding="zlib-base64-float32le", shape=a.shape,  # type: ignore[arg-type]
+                   data=base64.b64encode(zlib.compress(a.tobytes(), 6)).decode())
+
+
+GridValues = list[list[float]] | EncodedGrid
+
+
+def grid_to_array(values: GridValues, where: str) -> np.ndarray:
+    """A density grid as float32, rows north → south; raises ValueError naming ``where``."""
+    if isinstance(values, EncodedGrid):
+        arr = values.to_array()
+    else:
+        if not values or not values[0]:
+            raise ValueError(f"{where}: grid is empty")
+        widths = {len(r) for r in values}
+        if len(widths) != 1:
+            raise ValueError(f"{where}: rows have different lengths {sorted(widths)}")
+        arr = np.asarray(values, dtype=np.float32)
+    if arr.size == 0:
+        raise ValueError(f"{where}: grid is empty")
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        r, c = np.argwhere(bad)[0]
+        raise ValueError(f"{where}: value at row {r}, column {c} is not a finite number")
+    if (arr < 0).any():
+        r, c = np.argwhere(arr < 0)[0]
+        raise ValueError(f"{where}: density at row {r}, column {c} is negative ({arr[r, c]:g})")
+    return arr
+
+
+class Origin(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    x: float = Field(description="west edge of the grid, CRS units (m)")
+    y: float = Field(description="north edge of the grid, CRS units (m)")
+
+
+class WeedMapCreate(BaseModel):
+    """Density per species (plants/m²); row 0 is the northernmost row."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "crs": "EPSG:32631", "origin": {"x": 429000.0, "y": 5376200.0}, "cell_size_m": 1.0,
+        "source": "drone", "species": {"ALOMY": [[0, 0, 12.5], [0, 3, 40]]},
+    }]})
+
+    crs: str = Field(description="a projected CRS in metres, e.g. EPSG:32631")
+    origin: Origin
+    cell_size_m: float = Field(gt=0, le=100)
+    species: dict[str, GridValues] = Field(min_length=1, description="EPPO code → density grid (plants/m²)")
+    source: str | None = Field(default=None, description="drone, tractor_camera, scout, ...")
+    captured_at: datetime | None = None
+
+    @model_validator(mode="after")
+    def _same_shape(self) -> WeedMapCreate:
+        for code, v in self.species.items():
+            if 0 in _shape_of(v):
+                raise ValueError(f"species.{code}: grid is empty")
+        shapes = {code: _shape_of(v) for code, v in self.species.items()}
+        if len(set(shapes.values())) > 1:
+            raise ValueError(f"species grids differ in shape: {shapes}")
+        return self
+
+
+def _shape_of(v: GridValues) -> tuple[int, int]:
+    if isinstance(v, EncodedGrid):
+        return tuple(v.shape)  # type: ignore[return-value]
+    return (len(v), len(v[0]) if v else 0)
+
+
+class WeedMapPublic(BaseModel):
+    id: int
+    field_id: int
+    version: int
+    crs: str
+    origin: Origin
+    cell_size_m: float
+    n_rows: int
+    n_cols: int
+    species: list[str]
+    stats: dict[str, Any]
+    source: str | None
+    captured_at: datetime | None
+    created_at: datetime

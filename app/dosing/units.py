@@ -1,0 +1,78 @@
+"""Rate and distance units, converted once at the edge.
+
+Inside the dosing core every product rate is in a canonical metric unit:
+``L/ha`` for liquid formulations and ``kg/ha`` for solid ones, and every
+distance is in metres. Labels and users speak many units; this module is the
+only place that knows them.
+
+Examples
+--------
+>>> round(to_canonical_rate(32, "fl oz/acre"), 4)
+2.3386
+>>> canonical_unit("lb/acre")
+'kg/ha'
+>>> round(from_canonical_rate(2.3386, "fl oz/acre"), 2)
+32.0
+>>> to_metres(240, "ft")
+73.152
+"""
+
+from __future__ import annotations
+
+# factor: how many canonical units (L/ha or kg/ha) one label unit is.
+# US customary factors from DOMAIN.md section 4 (1 US fl oz/acre = 0.07308 L/ha ...).
+_RATE_UNITS: dict[str, tuple[str, float]] = {
+    "L/ha": ("L/ha", 1.0),
+    "mL/ha": ("L/ha", 1e-3),
+    "fl oz/acre": ("L/ha", 0.07308),
+    "pt/acre": ("L/ha", 1.1692),
+    "qt/acre": ("L/ha", 2.3385),
+    "gal/acre": ("L/ha", 9.35396),
+    "kg/ha": ("kg/ha", 1.0),
+    "g/ha": ("kg/ha", 1e-3),
+    "lb/acre": ("kg/ha", 1.12085),
+    "oz/acre": ("kg/ha", 1.12085 / 16.0),
+}
+
+_LENGTH_UNITS: dict[str, float] = {"m": 1.0, "ft": 0.3048, "yd": 0.9144, "km": 1000.0}
+
+RATE_UNITS: tuple[str, ...] = tuple(_RATE_UNITS)
+LENGTH_UNITS: tuple[str, ...] = tuple(_LENGTH_UNITS)
+
+
+class UnitError(ValueError):
+    """A unit the project does not know, or a unit used where it makes no sense."""
+
+
+def _rate(unit: str) -> tuple[str, float]:
+    try:
+        return _RATE_UNITS[unit]
+    except KeyError:
+        raise UnitError(
+            f"unknown rate unit {unit!r}; valid units: {', '.join(RATE_UNITS)}"
+        ) from None
+
+
+def canonical_unit(unit: str) -> str:
+    """The canonical unit (``L/ha`` or ``kg/ha``) a label rate unit converts to."""
+    return _rate(unit)[0]
+
+
+def to_canonical_rate(value: float, unit: str) -> float:
+    """Convert a rate in ``unit`` to its canonical unit (L/ha or kg/ha)."""
+    return float(value) * _rate(unit)[1]
+
+
+def from_canonical_rate(value: float, unit: str) -> float:
+    """Convert a canonical rate (L/ha or kg/ha) back to ``unit``."""
+    return float(value) / _rate(unit)[1]
+
+
+def to_metres(value: float, unit: str) -> float:
+    """Convert a distance in ``unit`` (m, ft, yd, km) to metres."""
+    try:
+        return float(value) * _LENGTH_UNITS[unit]
+    except KeyError:
+        raise UnitError(
+            f"unknown length unit {unit!r}; valid units: {', '.join(LENGTH_UNITS)}"
+        ) from None

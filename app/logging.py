@@ -1,0 +1,118 @@
+"""Structured logs: one JSON line per request, tracebacks for 5xx only."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+import uuid
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger("dosewise.request")
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        out: dict[str, Any] = {
+            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        out.update(getattr(record, "fields", {}))
+        if record.exc_info:
+            out["traceback"] = self.formatException(record.exc_info)
+        return json.dumps(out, default=str)
+
+
+def configure(level: str = "INFO", as_json: bool = True) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter() if as_json else logging.Formatter("%(levelname)s %(name)s %(message)s"))
+    root = logging.getLogger("dosewise")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class RequestMiddleware:
+    """Request id, size limit (413) and one log line per request.
+
+    The size limit is enforced on Content-Length and, for chunked bodies, on
+    the bytes actually received, so nothing over the limit reaches a route.
+    """
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers", []))
+        request_id = headers.get(b"x-request-id", b"").decode()[:64] or uuid.uuid4().hex[:16]
+        start = time.perf_counter()
+        status = {"code": 500}
+        limit = self.max_body_bytes
+
+        length = headers.get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > limit:
+            await _send_413(send, limit, request_id)
+            _log(scope, 413, start, request_id)
+            return
+
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge
+            return message
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, send_wrapper)
+        except BodyTooLarge:
+            status["code"] = 413
+            await _send_413(send, limit, request_id)
+        except Exception:
+            _log(scope, 500, start, request_id, exc_info=True)
+            raise
+        _log(scope, status["code"], start, request_id)
+
+
+async def _send_413(send: Send, limit: int, request_id: str) -> None:
+    body = json.dumps({"error": {"code": "too_large",
+                                 "message": f"request body exceeds the limit of {limit} bytes "
+                                            f"(DOSEWISE_MAX_BODY_MB)"}}).encode()
+    await send({"type": "http.response.start", "status": 413,
+                "headers": [(b"content-type", b"application/json"), (b"x-request-id", request_id.encode()),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _log(scope: Scope, code: int, start: float, request_id: str, exc_info: bool = False) -> None:
+    fields = {"request_id": request_id, "method": scope.get("method"), "path": scope.get("path"),
+              "status": code, "duration_ms": round((time.perf_counter() - start) * 1000, 2)}
+    if exc_info:
+        log.error("request failed", exc_info=True, extra={"fields": fields})
+    elif code >= 500:
+        log.error("request", extra={"fields": fields})
+    else:
+        log.info("request", extra={"fields": fields})

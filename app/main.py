@@ -1,0 +1,63 @@
+"""The FastAPI application."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from app import __version__
+from app import logging as dw_logging
+from app.api import errors
+from app.api.routes import dose_response, fields, meta, prescriptions, products
+from app.models.db import make_engine, session_factory
+from app.models.migrate import upgrade
+from app.settings import Settings, get_settings
+
+DESCRIPTION = """
+Dosewise turns a field boundary, a weed-density map and a product label into a
+variable-rate herbicide prescription that stays within the label: no cell above
+the label maximum, nothing sprayed in a buffer or outside the field.
+
+Authenticate with `Authorization: Bearer <key>` (create one with
+`dosewise keys create --org NAME --role agronomist`). Geometry is GeoJSON in
+WGS84 `[longitude, latitude]`; grids are in a projected CRS in metres.
+"""
+
+
+def create_app(settings: Settings | None = None, *, engine: Engine | None = None,
+               migrate: bool = True) -> FastAPI:
+    """Build the app; migrations run at start unless ``migrate`` is False."""
+    settings = settings or get_settings()
+    dw_logging.configure(settings.log_level, settings.log_json)
+    owns_engine = engine is None
+    engine = engine or make_engine(settings.resolved_database_url)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owns_engine:
+            engine.dispose()
+
+    if migrate:
+        upgrade(settings.resolved_database_url)
+
+    app = FastAPI(title="Dosewise", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = session_factory(engine)
+    errors.install(app)
+    for router in (meta.router, fields.router, products.router, prescriptions.router, dose_response.router):
+        app.include_router(router)
+    _optional_routers(app)
+    app.add_middleware(dw_logging.RequestMiddleware, max_body_bytes=settings.max_body_bytes)
+    return app
+
+
+def _optional_routers(app: FastAPI) -> None:
+    """Capabilities that live in their own folders register their routes here."""
+    from app.api.routes import exports
+
+    app.include_router(exports.router)

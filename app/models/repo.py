@@ -1,0 +1,124 @@
+"""Every query lives here. Functions flush; the caller commits."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.models.tables import Advice, ApiKey, Field, Organisation, Prescription, Product, WeedMap
+
+ROLES = ("agronomist", "telematics", "farmer")
+
+
+def _hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def get_or_create_org(session: Session, name: str) -> Organisation:
+    org = session.scalar(select(Organisation).where(Organisation.name == name))
+    if org is None:
+        org = Organisation(name=name)
+        session.add(org)
+        session.flush()
+    return org
+
+
+def create_api_key(session: Session, org: Organisation, role: str, *, name: str | None = None,
+                   expires_in_days: float | None = None) -> tuple[ApiKey, str]:
+    """A new key for ``org``; returns the row and the plaintext key (shown once)."""
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}; valid roles: {', '.join(ROLES)}")
+    prefix = secrets.token_hex(6)
+    plaintext = f"dw_{prefix}_{secrets.token_urlsafe(24)}"
+    expires = datetime.now(UTC) + timedelta(days=expires_in_days) if expires_in_days else None
+    row = ApiKey(org_id=org.id, role=role, prefix=prefix, key_hash=_hash(plaintext), name=name,
+                 expires_at=expires)
+    session.add(row)
+    session.flush()
+    return row, plaintext
+
+
+def find_api_key(session: Session, plaintext: str) -> ApiKey | None:
+    """The live key matching ``plaintext``, or None (unknown, revoked or expired)."""
+    parts = plaintext.split("_")
+    if len(parts) < 3 or parts[0] != "dw":
+        return None
+    row = session.scalar(select(ApiKey).where(ApiKey.prefix == parts[1]))
+    if row is None or not hmac.compare_digest(row.key_hash, _hash(plaintext)):
+        return None
+    now = datetime.now(UTC)
+    if row.revoked_at is not None:
+        return None
+    if row.expires_at is not None and _aware(row.expires_at) <= now:
+        return None
+    return row
+
+
+def revoke_api_key(session: Session, prefix: str) -> bool:
+    row = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+    if row is None:
+        return False
+    row.revoked_at = datetime.now(UTC)
+    session.flush()
+    return True
+
+
+def _aware(dt: datetime) -> datetime:
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def add(session: Session, row: Any) -> Any:
+    session.add(row)
+    session.flush()
+    return row
+
+
+def get_owned(session: Session, model: type[Any], org_id: int, row_id: int) -> Any | None:
+    """A row of ``model`` with ``row_id`` if it belongs to ``org_id``."""
+    return session.scalar(select(model).where(model.id == row_id, model.org_id == org_id))
+
+
+def list_owned(session: Session, model: type[Any], org_id: int, *, limit: int = 100,
+               offset: int = 0) -> Sequence[Any]:
+    stmt = select(model).where(model.org_id == org_id).order_by(model.id).limit(limit).offset(offset)
+    return session.scalars(stmt).all()
+
+
+def next_weed_map_version(session: Session, field_id: int) -> int:
+    current = session.scalar(select(func.max(WeedMap.version)).where(WeedMap.field_id == field_id))
+    return (current or 0) + 1
+
+
+def latest_weed_map(session: Session, field_id: int) -> WeedMap | None:
+    return session.scalar(
+        select(WeedMap).where(WeedMap.field_id == field_id).order_by(WeedMap.version.desc()).limit(1)
+    )
+
+
+def weed_maps_of_field(session: Session, field_id: int) -> Sequence[WeedMap]:
+    return session.scalars(select(WeedMap).where(WeedMap.field_id == field_id).order_by(WeedMap.version)).all()
+
+
+def prescriptions_of_field(session: Session, field_id: int) -> Sequence[Prescription]:
+    return session.scalars(select(Prescription).where(Prescription.field_id == field_id)
+                           .order_by(Prescription.id)).all()
+
+
+def find_product_by_name(session: Session, org_id: int, name: str) -> Product | None:
+    return session.scalar(select(Product).where(Product.org_id == org_id, Product.name == name))
+
+
+def find_field_by_name(session: Session, org_id: int, name: str) -> Field | None:
+    return session.scalar(select(Field).where(Field.org_id == org_id, Field.name == name))
+
+
+def get_advice(session: Session, prescription_id: int, lang: str) -> Advice | None:
+    return session.scalar(select(Advice).where(Advice.prescription_id == prescription_id,
+                                               Advice.lang == lang))

@@ -1,0 +1,144 @@
+"""From documents (field, weed map, labels) to a prescription, without a database.
+
+Both the HTTP API and the ``dosewise prescribe`` command go through here, so
+they agree to the cell.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import shapely
+from pyproj import CRS
+from shapely.geometry import shape
+from shapely.geometry.base import BaseGeometry
+
+from app.api.schemas.label import LabelDoc
+from app.api.schemas.prescription import SprayerIn, StrategyIn
+from app.dosing.grid import GridSpec
+from app.dosing.masks import SensitiveFeature, build_masks
+from app.dosing.prescribe import DosingError, Prescription, Strategy, prescribe
+from app.dosing.sprayer import SprayerProfile
+from app.dosing.units import from_canonical_rate, to_canonical_rate
+from app.geo import reproject, utm_crs_for
+
+
+class InputError(ValueError):
+    """Documents that cannot be combined; the message names the one at fault."""
+
+
+@dataclass(frozen=True)
+class FieldGeometry:
+    boundary_wgs84: BaseGeometry
+    features: list[tuple[str, str | None, BaseGeometry]]  # kind, name, WGS84 geometry
+
+    @classmethod
+    def from_documents(cls, boundary: Mapping[str, Any],
+                       features: Sequence[Mapping[str, Any]]) -> FieldGeometry:
+        return cls(
+            boundary_wgs84=shape(boundary),
+            features=[(f["kind"], f.get("name"), shape(f["geometry"])) for f in features],
+        )
+
+    def working_crs(self) -> str:
+        c = self.boundary_wgs84.centroid
+        return utm_crs_for(c.x, c.y)
+
+    def area_ha(self) -> float:
+        return reproject(self.boundary_wgs84, "EPSG:4326", self.working_crs()).area / 10_000.0
+
+
+def check_metric_crs(crs: str) -> CRS:
+    """The CRS of a grid; it must be projected with metre axes."""
+    try:
+        parsed = CRS.from_user_input(crs)
+    except Exception:
+        raise InputError(f"crs: {crs!r} is not a CRS pyproj knows") from None
+    if not parsed.is_projected:
+        raise InputError(f"crs: {crs} is geographic (degrees); a weed grid needs a projected CRS in metres, "
+                         f"e.g. the field's UTM zone")
+    units = {a.unit_name for a in parsed.axis_info}
+    if units - {"metre"}:
+        raise InputError(f"crs: {crs} has axis units {sorted(units)}; a weed grid needs metres")
+    return parsed
+
+
+def to_core_strategy(strategy: StrategyIn, labels: Sequence[LabelDoc]) -> Strategy:
+    rates: tuple[float, ...] = ()
+    if strategy.rates is not None:
+        if len(strategy.rates) != len(labels):
+            raise InputError(f"strategy.rates: {len(strategy.rates)} rates for {len(labels)} products")
+        for r, lab in zip(strategy.rates, labels, strict=True):
+            if not lab.min_rate <= r <= lab.max_rate:
+                raise InputError(f"strategy.rates: {r:g} {lab.rate_unit} for {lab.name} is outside the "
+                                 f"label range {lab.min_rate:g}–{lab.max_rate:g} {lab.rate_unit}")
+        rates = tuple(to_canonical_rate(r, lab.rate_unit) for r, lab in zip(strategy.rates, labels, strict=True))
+    fields = strategy.model_dump(exclude={"rates"})
+    return Strategy(rates=rates, **fields)
+
+
+def to_core_sprayer(sprayer: SprayerIn, labels: Sequence[LabelDoc]) -> SprayerProfile:
+    levels: tuple[float, ...] = ()
+    if sprayer.rate_levels:
+        if len(labels) != 1:
+            raise InputError("sprayer.rate_levels: discrete rate levels are supported for one product only")
+        levels = tuple(sorted(to_canonical_rate(r, labels[0].rate_unit) for r in sprayer.rate_levels))
+    fields = sprayer.model_dump(exclude={"rate_levels"})
+    return SprayerProfile(rate_levels=levels, **fields)
+
+
+def run(geometry: FieldGeometry, grid: GridSpec, densities_plants_m2: Mapping[str, np.ndarray],
+        labels: Sequence[LabelDoc], strategy: StrategyIn, sprayer: SprayerIn, *,
+        wind_from_deg: float | None = None) -> Prescription:
+    """Dose every cell of ``grid`` for ``labels`` on the field.
+
+    Raises ``InputError`` when the documents do not fit together and
+    ``DosingError`` when the label forbids what was asked.
+    """
+    check_metric_crs(grid.crs)
+    field_m = reproject(geometry.boundary_wgs84, "EPSG:4326", grid.crs)
+    grid_box = shapely.box(*grid.bounds_m)
+    if not field_m.intersects(grid_box):
+        raise InputError("weed map: the grid does not overlap the field boundary")
+    features_m = [SensitiveFeature(kind, reproject(g, "EPSG:4326", grid.crs)) for kind, _n, g in geometry.features]
+    products = [lab.to_core() for lab in labels]
+    masks = build_masks(grid, field_m, features_m, products, wind_from_deg=wind_from_deg)
+    if not masks.in_field.any():
+        raise InputError("weed map: no cell centre of the grid lies inside the field")
+    return prescribe(densities_plants_m2, grid, masks, products,
+                     to_core_strategy(strategy, labels), to_core_sprayer(sprayer, labels))
+
+
+def product_totals(prescription: Prescription, labels: Sequence[LabelDoc],
+                   product_ids: Sequence[int | None] | None = None) -> list[dict[str, Any]]:
+    """Totals per product: amounts in L or kg, rates in the label's unit."""
+    s = prescription.summary
+    out = []
+    for k, lab in enumerate(labels):
+        core = prescription.products[k]
+        out.append({
+            "product_id": product_ids[k] if product_ids else None,
+            "name": lab.name,
+            "unit": lab.rate_unit,
+            "total_unit": core.canonical_unit.split("/")[0],
+            "total": round(s.product_total[k], 4),
+            "broadcast_total": round(s.broadcast_total[k], 4),
+            "saving_pct": round(s.saving_pct[k], 2),
+            "max_rate": lab.max_rate,
+            "min_rate": lab.min_rate,
+        })
+    return out
+
+
+def rates_in_label_units(prescription: Prescription, labels: Sequence[LabelDoc]) -> np.ndarray:
+    """The rate stack converted from canonical units to each label's unit."""
+    out = prescription.rates.copy()
+    for k, lab in enumerate(labels):
+        out[k] = out[k] * np.float32(from_canonical_rate(1.0, lab.rate_unit))
+    return out
+
+
+__all__ = ["DosingError", "FieldGeometry", "InputError", "product_totals", "run"]

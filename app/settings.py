@@ -1,0 +1,54 @@
+"""Service settings, read from the environment with a ``DOSEWISE_`` prefix."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything the service reads from its environment.
+
+    ``DOSEWISE_DATABASE_URL`` defaults to a SQLite file in ``data_dir``
+    (created on first run); any SQLAlchemy URL works, e.g.
+    ``postgresql+psycopg://user@127.0.0.1:5432/dosewise``.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="DOSEWISE_", env_file=None, extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    data_dir: Path = Field(default=Path("var"), description="where the SQLite file and exports live")
+    database_url: str | None = None
+    max_body_mb: float = Field(default=64.0, gt=0, description="requests above this get 413")
+    log_level: str = "INFO"
+    log_json: bool = True
+    llm_base_url: str | None = None
+    llm_model: str | None = None
+    llm_api_key: str | None = None
+    llm_timeout_s: float = Field(default=20.0, gt=0)
+    map_tiles_url: str | None = Field(default=None, description="optional background tiles, {z}/{x}/{y}")
+
+    @model_validator(mode="after")
+    def _safe_outside_development(self) -> Settings:
+        if self.environment == "production" and self.resolved_database_url.startswith("sqlite"):
+            raise ValueError("production needs DOSEWISE_DATABASE_URL set to a server database")
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'dosewise.sqlite3').resolve()}"
+
+    @property
+    def max_body_bytes(self) -> int:
+        return int(self.max_body_mb * 1024 * 1024)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,87 @@
+"""The end-to-end slice over HTTP: field, weed map, label in; prescription out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+
+def _setup(client: TestClient, headers: dict[str, str], docs: dict[str, Any]) -> dict[str, int]:
+    f = client.post("/v1/fields", json=docs["field"], headers=headers)
+    assert f.status_code == 201, f.text
+    fid = f.json()["id"]
+    m = client.post(f"/v1/fields/{fid}/weed-maps", json=docs["weed_map"], headers=headers)
+    assert m.status_code == 201, m.text
+    p = client.post("/v1/products", json=docs["label"], headers=headers)
+    assert p.status_code == 201, p.text
+    return {"field": fid, "map": m.json()["id"], "product": p.json()["id"]}
+
+
+def test_health_and_version(client: TestClient) -> None:
+    assert client.get("/health").json() == {"status": "ok", "database": "ok"}
+    v = client.get("/version").json()
+    assert v["name"] == "dosewise" and v["version"]
+
+
+def test_field_area_and_working_crs(client: TestClient, agro: dict[str, str], docs: dict[str, Any]) -> None:
+    r = client.post("/v1/fields", json=docs["field"], headers=agro)
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["working_crs"] == "EPSG:32631"
+    assert body["area_ha"] == pytest.approx(0.6, rel=1e-3)  # 100 m x 60 m
+    assert client.get(f"/v1/fields/{body['id']}", headers=agro).json()["name"] == "Test field"
+    assert [f["id"] for f in client.get("/v1/fields", headers=agro).json()] == [body["id"]]
+
+
+def test_threshold_prescription_end_to_end(client: TestClient, agro: dict[str, str],
+                                           docs: dict[str, Any]) -> None:
+    ids = _setup(client, agro, docs)
+    r = client.post("/v1/prescriptions", headers=agro, json={
+        "field_id": ids["field"], "product_ids": [ids["product"]],
+        "strategy": {"name": "threshold", "threshold_plants_m2": 1, "rates": [1.5]},
+        "sprayer": {"patch_buffer_m": 0, "section_width_m": 1, "along_track_m": 1, "turndown_ratio": 1},
+    })
+    assert r.status_code == 201, r.text
+    rx = r.json()
+    assert rx["weed_map_version"] == 1
+    s = rx["summary"]
+    assert s["field_area_ha"] == pytest.approx(0.6)
+    # The ALOMY patch (10 x 10 m) is sprayed; the GALAP patch lies in the 5 m water
+    # buffer (stream 3 m west of the field) and is not.
+    assert s["treated_area_ha"] == pytest.approx(0.01)
+    prod = rx["products"][0]
+    assert prod["unit"] == "L/ha" and prod["total_unit"] == "L"
+    assert prod["total"] == pytest.approx(1.5 * 0.01, rel=1e-4)
+    assert prod["saving_pct"] > 90
+    got = client.get(f"/v1/prescriptions/{rx['id']}", headers=agro).json()
+    assert got["products"] == rx["products"]
+
+
+def test_geojson_export_is_rfc7946(client: TestClient, agro: dict[str, str], docs: dict[str, Any]) -> None:
+    ids = _setup(client, agro, docs)
+    rx = client.post("/v1/prescriptions", headers=agro, json={
+        "field_id": ids["field"], "product_ids": [ids["product"]],
+        "strategy": {"name": "threshold", "rates": [1.5]},
+        "sprayer": {"patch_buffer_m": 0, "section_width_m": 1, "along_track_m": 1}}).json()
+    r = client.get(f"/v1/prescriptions/{rx['id']}/export/geojson", headers=agro)
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("application/geo+json")
+    fc = r.json()
+    assert fc["type"] == "FeatureCollection"
+    rates = sorted({f["properties"]["rate"] for f in fc["features"]})
+    assert max(rates) == pytest.approx(1.5)
+    for feat in fc["features"]:
+        lon, lat = feat["geometry"]["coordinates"][0][0][:2] if feat["geometry"]["type"] == "Polygon" \
+            else feat["geometry"]["coordinates"][0][0][0][:2]
+        assert 2 < lon < 3 and 48 < lat < 49  # lon, lat order, in France
+
+
+def test_weed_map_versions_are_kept(client: TestClient, agro: dict[str, str], docs: dict[str, Any]) -> None:
+    ids = _setup(client, agro, docs)
+    second = client.post(f"/v1/fields/{ids['field']}/weed-maps", json=docs["weed_map"], headers=agro)
+    assert second.json()["version"] == 2
+    first = client.get(f"/v1/fields/{ids['field']}/weed-maps/{ids['map']}", headers=agro).json()
+    assert first["version"] == 1 and first["n_rows"] == 60 and first["n_cols"] == 100
+    assert first["species"] == ["ALOMY", "GALAP"]
