@@ -58,6 +58,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
 def _optional_routers(app: FastAPI) -> None:
     """Capabilities that live in their own folders register their routes here."""
-    from app.api.routes import exports
+    from app.api.routes import advice, exports
 
     app.include_router(exports.router)
+    app.include_router(advice.router)

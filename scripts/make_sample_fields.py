@@ -28,7 +28,7 @@ import math
 import re
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -81,6 +81,8 @@ class FeatureSpec:
 
 @dataclass(frozen=True)
 class FieldSpec:
+    """One sample field: geometry in local metres from an anchor point, weeds, README text."""
+
     slug: str
     name: str
     crop: str
@@ -96,14 +98,14 @@ class FieldSpec:
     captured_at: datetime
     readme_intro: str
     readme_labels: str
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- geometry
 
 
-def _wavy(x0: float, y0: float, x1: float, y1: float, *, n: int, amp_m: float, waves: float,
-          phase: float = 0.0) -> list[tuple[float, float]]:
+def _wavy(
+    x0: float, y0: float, x1: float, y1: float, *, n: int, amp_m: float, waves: float, phase: float = 0.0
+) -> list[tuple[float, float]]:
     """Points from (x0, y0) towards (x1, y1), displaced sideways by a sine (a meander)."""
     dx, dy = x1 - x0, y1 - y0
     length = math.hypot(dx, dy)
@@ -117,8 +119,12 @@ def _wavy(x0: float, y0: float, x1: float, y1: float, *, n: int, amp_m: float, w
 
 
 def _circle(cx: float, cy: float, r: float, n: int = 20, wobble: float = 0.0) -> list[tuple[float, float]]:
+    """A counter-clockwise ring of ``n`` points, radius ``r`` m, lobed by ``wobble`` so it looks dug."""
     return [
-        (cx + r * (1 + wobble * math.sin(3 * a)) * math.cos(a), cy + r * (1 + wobble * math.sin(3 * a)) * math.sin(a))
+        (
+            cx + r * (1 + wobble * math.sin(3 * a)) * math.cos(a),
+            cy + r * (1 + wobble * math.sin(3 * a)) * math.sin(a),
+        )
         for a in (2 * math.pi * i / n for i in range(n))
     ]
 
@@ -167,10 +173,20 @@ def _us_field() -> FieldSpec:
     # A quarter-section-like field: the north-east corner is cut by a creek, a
     # farmstead (with its well) takes a notch out of the north edge.
     creek_edge = _wavy(1028, 640, 880, 1004, n=10, amp_m=12.0, waves=1.0)
-    boundary = Polygon([
-        (0, 0), (520, -6), (1024, 4), *creek_edge,
-        (420, 1008), (415, 900), (245, 896), (238, 1010), (-4, 1006), (-10, 520),
-    ])
+    boundary = Polygon(
+        [
+            (0, 0),
+            (520, -6),
+            (1024, 4),
+            *creek_edge,
+            (420, 1008),
+            (415, 900),
+            (245, 896),
+            (238, 1010),
+            (-4, 1006),
+            (-10, 520),
+        ]
+    )
     creek = LineString([(1060, 560), *creek_edge, (850, 1080)]).offset_curve(-10.0)
     neighbour = Polygon([(-14, -4), (-16, 1000), (-420, 1004), (-415, -2)])
     return FieldSpec(
@@ -197,7 +213,7 @@ def _us_field() -> FieldSpec:
         seed=20240612,
         captured_at=datetime.fromisoformat("2024-06-12T09:00:00-05:00"),
         readme_intro=(
-            "The \"100 ha sample\": a soybean field (V3, BBCH 13) north-east of Ames, Iowa. "
+            'The "100 ha sample": a soybean field (V3, BBCH 13) north-east of Ames, Iowa. '
             "Palmer amaranth (AMAPA) is a recent arrival, in small patches mostly near the edges; "
             "waterhemp (AMATU) and giant foxtail (SETFA) are spread more widely. A farmstead notch "
             "holds the well, a creek cuts the north-east corner with a grassed-waterway outlet "
@@ -237,8 +253,9 @@ def _uk_field() -> FieldSpec:
         drilling_bearing_deg=76.0,
         species=(
             # Blackgrass: drill and combine spread it along the working direction.
-            SpeciesPattern("ALOMY", 300.0, 0.22, 18.0, 4.0, edge_weight=0.8, edge_scale_m=24.0,
-                           profile_power=1.6),
+            SpeciesPattern(
+                "ALOMY", 300.0, 0.22, 18.0, 4.0, edge_weight=0.8, edge_scale_m=24.0, profile_power=1.6
+            ),
             SpeciesPattern("GALAP", 15.0, 0.10, 6.0, 5.0, edge_weight=1.6, edge_scale_m=15.0),
             SpeciesPattern("STEME", 60.0, 0.09, 7.0, 6.0),
         ),
@@ -298,8 +315,14 @@ def _geojson(geom: Any) -> dict[str, Any]:
 # --------------------------------------------------------------------------- weeds
 
 
-def _gaussian_field(rng: np.random.Generator, shape: tuple[int, int], cell_m: float, sigma_along_m: float,
-                    sigma_across_m: float, bearing_deg: float) -> np.ndarray:
+def _gaussian_field(
+    rng: np.random.Generator,
+    shape: tuple[int, int],
+    cell_m: float,
+    sigma_along_m: float,
+    sigma_across_m: float,
+    bearing_deg: float,
+) -> np.ndarray:
     """Unit-variance Gaussian random field, correlated along ``bearing_deg`` (from north, clockwise)."""
     pad = int(math.ceil(3 * max(sigma_along_m, sigma_across_m) / cell_m))
     rows, cols = shape[0] + 2 * pad, shape[1] + 2 * pad
@@ -317,8 +340,15 @@ def _gaussian_field(rng: np.random.Generator, shape: tuple[int, int], cell_m: fl
     return (smooth - smooth.mean()) / smooth.std()
 
 
-def _density(rng: np.random.Generator, sp: SpeciesPattern, in_field: np.ndarray, edge_dist_m: np.ndarray,
-             cell_m: float, bearing_deg: float) -> np.ndarray:
+def _density(
+    rng: np.random.Generator,
+    sp: SpeciesPattern,
+    in_field: np.ndarray,
+    edge_dist_m: np.ndarray,
+    cell_m: float,
+    bearing_deg: float,
+) -> np.ndarray:
+    """Plants/m² per cell: Poisson counts of a thresholded, edge-weighted Gaussian intensity."""
     g = _gaussian_field(rng, in_field.shape, cell_m, sp.sigma_along_m, sp.sigma_across_m, bearing_deg)
     if sp.edge_weight:
         g = g + sp.edge_weight * np.exp(-edge_dist_m / sp.edge_scale_m)
@@ -335,6 +365,8 @@ def _density(rng: np.random.Generator, sp: SpeciesPattern, in_field: np.ndarray,
 
 @dataclass(frozen=True)
 class Grid:
+    """A north-up grid: west/north edges ``x0``/``y0`` (m) in ``crs``, square cells of ``cell_m``."""
+
     crs: str
     x0: float
     y0: float
@@ -362,8 +394,9 @@ def in_field_mask(boundary_lonlat: Any, grid: Grid) -> np.ndarray:
     return shapely.contains_xy(geom, xs[None, :], ys[:, None])
 
 
-def patch_stats(density: np.ndarray, in_field: np.ndarray, cell_m: float,
-                min_patch_m2: float = 10.0) -> dict[str, float]:
+def patch_stats(
+    density: np.ndarray, in_field: np.ndarray, cell_m: float, min_patch_m2: float = 10.0
+) -> dict[str, float]:
     """Share of zero cells in the field and the number/size of patches (8-connected)."""
     occupied = density > 0
     labels, n = ndimage.label(occupied, structure=np.ones((3, 3), dtype=bool))
@@ -382,6 +415,7 @@ def patch_stats(density: np.ndarray, in_field: np.ndarray, cell_m: float,
 
 
 def build(spec: FieldSpec) -> tuple[FieldCreate, WeedMapCreate, str]:
+    """The field document, its weed map and README text, validated by the API schemas."""
     crs, ax, ay = _anchor_xy(spec)
     boundary = _local_to_lonlat(spec.boundary_m, crs, ax, ay)
     if not boundary.is_valid:
@@ -398,8 +432,12 @@ def build(spec: FieldSpec) -> tuple[FieldCreate, WeedMapCreate, str]:
                 raise RuntimeError(f"{spec.slug}: feature {f.name!r} is within 2 m of the field")
         feats.append({"kind": f.kind, "name": f.name, "geometry": _geojson(geom)})
     field_doc = FieldCreate(
-        name=spec.name, crop=spec.crop, growth_stage_bbch=spec.growth_stage_bbch, country=spec.country,
-        boundary=_geojson(boundary), sensitive_features=feats,
+        name=spec.name,
+        crop=spec.crop,
+        growth_stage_bbch=spec.growth_stage_bbch,
+        country=spec.country,
+        boundary=_geojson(boundary),
+        sensitive_features=feats,
     )
 
     grid = grid_for(boundary, work_crs, spec.cell_size_m)
@@ -410,16 +448,20 @@ def build(spec: FieldSpec) -> tuple[FieldCreate, WeedMapCreate, str]:
     for sp in spec.species:
         grids[sp.code] = _density(rng, sp, in_field, edge_dist_m, grid.cell_m, spec.drilling_bearing_deg)
     weed_map = WeedMapCreate(
-        crs=work_crs, origin=Origin(x=grid.x0, y=grid.y0), cell_size_m=grid.cell_m,
+        crs=work_crs,
+        origin=Origin(x=grid.x0, y=grid.y0),
+        cell_size_m=grid.cell_m,
         species={code: EncodedGrid.from_array(a) for code, a in grids.items()},
-        source="synthetic (scripts/make_sample_fields.py)", captured_at=spec.captured_at,
+        source="synthetic (scripts/make_sample_fields.py)",
+        captured_at=spec.captured_at,
     )
     readme = _readme(spec, boundary, work_crs, grid, in_field, grids)
     return field_doc, weed_map, readme
 
 
-def _readme(spec: FieldSpec, boundary: Any, crs: str, grid: Grid, in_field: np.ndarray,
-            grids: dict[str, np.ndarray]) -> str:
+def _readme(
+    spec: FieldSpec, boundary: Any, crs: str, grid: Grid, in_field: np.ndarray, grids: dict[str, np.ndarray]
+) -> str:
     area_ha = _lonlat_to_crs(boundary, crs).area / 10_000.0
     lines = [
         f"# {spec.slug}: {spec.name}",
@@ -438,7 +480,8 @@ def _readme(spec: FieldSpec, boundary: Any, crs: str, grid: Grid, in_field: np.n
         f"(west, north) = ({grid.x0:.1f}, {grid.y0:.1f}); densities in plants/m², 0 outside the field",
         "- sensitive features: " + ", ".join(f"{f.name} (`{f.kind}`)" for f in spec.features),
         "",
-        "| species | peak (plants/m²) | cells without plants (in field) | patches ≥ 10 m² | median patch diameter (m) |",
+        "| species | peak (plants/m²) | cells without plants (in field) | patches ≥ 10 m² "
+        "| median patch diameter (m) |",
         "|---|---|---|---|---|",
     ]
     for code, a in grids.items():
@@ -481,8 +524,12 @@ def write_all(out_dir: Path, only: Sequence[str] = ()) -> list[Path]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default {DEFAULT_OUT})")
-    parser.add_argument("--only", action="append", default=[], metavar="SLUG", help="generate only this field")
+    parser.add_argument(
+        "--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default {DEFAULT_OUT})"
+    )
+    parser.add_argument(
+        "--only", action="append", default=[], metavar="SLUG", help="generate only this field"
+    )
     args = parser.parse_args(argv)
     for path in write_all(args.out, args.only):
         print(path)

@@ -24,8 +24,8 @@ def _postgres_url() -> str | None:
     return os.environ.get("DOSEWISE_TEST_DATABASE_URL") or None
 
 
-@pytest.fixture(scope="session")
-def db_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def _new_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A new empty database: a SQLite file, or a schema of its own on PostgreSQL."""
     base = _postgres_url()
     if base is None:
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
@@ -41,6 +41,17 @@ def db_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def db_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    yield from _new_database(tmp_path_factory)
+
+
+@pytest.fixture
+def fresh_db_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """For tests that must commit for real (servers in subprocesses): nobody else's rows."""
+    yield from _new_database(tmp_path_factory)
 
 
 @pytest.fixture(scope="session")

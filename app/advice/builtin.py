@@ -60,7 +60,8 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "w_crop_not_on_label": "{product}: {crop} is not on the label; do not use it on this field.",
         "w_stage_beyond_label": "{product}: the crop is at BBCH {bbch}, past the label limit of BBCH {max}.",
         "w_rate_outside_label": "{product}: the rate is outside the label range; check it before spraying.",
-        "r_glyphosate_resistant_amaranthus": "Group 9 (glyphosate) resistant amaranth (pigweed) is widespread: "
+        "r_glyphosate_resistant_amaranthus": "Group 9 (glyphosate) resistant amaranth (pigweed) is "
+                                             "widespread: "
                                              "check {species} a week after spraying.",
         "r_als_resistant_amaranthus": "Group 2 (ALS) resistant amaranth (pigweed) is common: "
                                       "check {species} a week after spraying.",
@@ -144,7 +145,8 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "reason_too_windy": "trop de vent", "reason_too_calm": "vent trop faible",
         "reason_inversion": "risque d’inversion", "reason_raining": "pluie",
         "reason_rain_soon": "pluie trop tôt après le traitement",
-        "reason_rain_unknown": "prévision trop courte pour le délai sans pluie", "reason_too_cold": "trop froid",
+        "reason_rain_unknown": "prévision trop courte pour le délai sans pluie",
+        "reason_too_cold": "trop froid",
         "reason_too_hot": "trop chaud", "reason_night": "nuit",
         "kind_water": "points d’eau", "kind_lake": "lacs et réservoirs", "kind_well": "puits",
         "kind_runoff_entry": "points d’entrée du ruissellement dans les cours d’eau",
@@ -229,7 +231,9 @@ class _Words:
 
 
 def _rate_line(w: _Words, p: ProductFacts) -> str:
-    canon = "" if p.rate_unit == p.canonical_unit else f" ({w.qty(p.rate_canonical, p.canonical_unit, 'rate')})"
+    canon = ""
+    if p.rate_unit != p.canonical_unit:
+        canon = f" ({w.qty(p.rate_canonical, p.canonical_unit, 'rate')})"
     key = "rate_average" if p.rate_is_average else "rate"
     return w.t[key].format(product=p.name, rate=w.qty(p.rate, p.rate_unit, "rate"), canon=canon,
                            max=w.qty(p.max_rate, p.rate_unit, "rate"))
@@ -243,7 +247,8 @@ def _total_line(w: _Words, p: ProductFacts) -> str:
         money = w.t["money"].format(money=w.qty(p.money_saved, p.currency, "money"))
     return w.t["total"].format(
         product=p.name, total=w.qty(p.total, p.total_unit, "total"), canon=canon,
-        broadcast=w.qty(p.broadcast_total, p.total_unit, "total"), saved=w.qty(p.saved, p.total_unit, "total"),
+        broadcast=w.qty(p.broadcast_total, p.total_unit, "total"),
+        saved=w.qty(p.saved, p.total_unit, "total"),
         pct=w.pct(p.saving_pct), money=money)
 
 
@@ -300,7 +305,8 @@ def _weather_steps(w: _Words, f: FactSheet) -> list[str]:
     if not wc.windows:
         end = wc.hours[-1].time if wc.hours else f.generated_at
         top = sorted(wc.refused_by.items(), key=lambda kv: -kv[1])[:3]
-        return [w.t["no_window"].format(end=w.when(end), reasons=w.join([w.t[f"reason_{c}"] for c, _ in top]))]
+        reasons = w.join([w.t[f"reason_{c}"] for c, _ in top])
+        return [w.t["no_window"].format(end=w.when(end), reasons=reasons)]
     first = wc.windows[0]
     compass = COMPASS[w.lang]
     kmin, mph_min = w.wind(first.wind_kmh_min, None)
@@ -367,7 +373,8 @@ def builtin_parts(facts: FactSheet, lang: str = "en") -> AdviceParts:
     summary = t["summary"].format(
         field=f.field.name, crop=f.field.crop, stage=stage,
         verb=t["verb_broadcast" if f.strategy == "broadcast" else "verb_spot"],
-        treated=w.area(f.area.treated_ha, f.area.treated_acre), area=w.area(f.area.field_ha, f.area.field_acre),
+        treated=w.area(f.area.treated_ha, f.area.treated_acre),
+        area=w.area(f.area.field_ha, f.area.field_acre),
         share=w.pct(f.area.treated_share_pct), products=w.join([p.name for p in f.products]))
     savings = {w.pct(p.saving_pct) for p in f.products}
     if len(savings) == 1 and f.products[0].saving_pct >= 0.5:

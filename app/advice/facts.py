@@ -445,7 +445,8 @@ def build_fact_sheet(*, field: Any, labels: Sequence[LabelDoc], summary: Mapping
         no_inversion=any(w.no_inversion for w in labs_w), daylight_only=any(w.daylight_only for w in labs_w),
     )
     restrictions = restrictions.model_copy(update={
-        "wind_min_mph": _mph(restrictions.wind_min_kmh, us), "wind_max_mph": _mph(restrictions.wind_max_kmh, us)})
+        "wind_min_mph": _mph(restrictions.wind_min_kmh, us),
+        "wind_max_mph": _mph(restrictions.wind_max_kmh, us)})
 
     moneys = [p.money_saved for p in products]
     currencies = {p.currency for p in products}
@@ -479,7 +480,8 @@ def build_fact_sheet(*, field: Any, labels: Sequence[LabelDoc], summary: Mapping
     return FactSheet(
         generated_at=now or datetime.now(UTC),
         field=FieldFacts(name=str(_get(field, "name")), crop=crop,
-                         growth_stage_bbch=None if bbch is None else int(bbch), country=_get(field, "country")),
+                         growth_stage_bbch=None if bbch is None else int(bbch),
+                         country=_get(field, "country")),
         strategy=strategy, units="us" if us else "metric",
         area=AreaFacts(
             field_ha=round(field_ha, 4), sprayable_ha=round(sprayable_ha, 4), treated_ha=round(treated_ha, 4),

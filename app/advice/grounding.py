@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 
 from app.advice.builtin import AdviceParts
 from app.advice.facts import FactSheet
-from app.dosing.units import from_canonical_rate, to_canonical_rate
+from app.dosing.units import canonical_unit, from_canonical_rate, to_canonical_rate
 
 # Answer spelling → unit key. Longest first so "fl oz/acre" wins over "oz/acre".
 _UNIT_SPELLINGS: dict[str, str] = {
@@ -162,20 +162,10 @@ def _matches(value: float, decimals: int, facts: Iterable[float]) -> bool:
 
 def _label_max(f: FactSheet, unit: str) -> float | None:
     """The highest label maximum of the mix expressed in ``unit``, None if no product doses in it."""
-    maxima = []
-    for p in f.products:
-        canon = to_canonical_rate(p.max_rate, p.rate_unit)
-        try:
-            if to_canonical_rate(1.0, unit) and p.canonical_unit == _canon_of(unit):
-                maxima.append(from_canonical_rate(canon, unit))
-        except ValueError:
-            continue
+    canon = canonical_unit(unit)
+    maxima = [from_canonical_rate(to_canonical_rate(p.max_rate, p.rate_unit), unit)
+              for p in f.products if p.canonical_unit == canon]
     return max(maxima) if maxima else None
-
-
-def _canon_of(unit: str) -> str:
-    from app.dosing.units import canonical_unit
-    return canonical_unit(unit)
 
 
 _RATE_KEYS = {"fl oz/acre", "oz/acre", "pt/acre", "qt/acre", "gal/acre", "lb/acre", "L/ha", "mL/ha",

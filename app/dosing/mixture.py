@@ -145,15 +145,15 @@ class TankMix:
     def survival(self, species: str, lam: np.ndarray | float) -> np.ndarray:
         """Surviving fraction of ``species`` (vs untreated) at dose scale ``lam``.
 
-        Exact for scalars and when one product acts on the species; tabulated (16384 steps up to
-        ``lam_max``) for arrays of a multi-product mix. A species no product
+        Exact for scalars; tabulated for arrays (16384 linear steps up to
+        ``lam_max``, error below 1e-4 away from a dose of 0). A species no product
         has a curve for survives whole (1.0).
         """
         lam_arr = np.asarray(lam)
         curves = self.curves(species)
         if not curves:
             return np.ones(lam_arr.shape, dtype=np.float32)
-        if len(curves) == 1 or lam_arr.ndim == 0:
+        if lam_arr.ndim == 0:
             return self._survival_exact(species, lam_arr)
         surv, step, inv_dx = self._lut(species)
         x = np.multiply(lam_arr, inv_dx, dtype=np.float32)

@@ -11,7 +11,7 @@ from app.export.job import ExportFile, ExportJob
 from app.export.names import file_stem
 from app.export.terminals import Terminal
 from app.export.vector import fitted_zones, to_wgs84
-from app.export.zones import display_unit
+from app.export.zones import display_unit, significant
 
 COORD_DECIMALS = 7  # 1e-7 degree is about 1 cm
 
@@ -40,6 +40,7 @@ def render_geojson(job: ExportJob, terminal: Terminal, *, cells: bool = False, u
     """
     notes: list[str] = []
     features: list[str] = []
+    n_vertices = 0
     for k, product in enumerate(job.prescription.products):
         shown = display_unit(product, unit)
         if shown.note:
@@ -51,16 +52,21 @@ def render_geojson(job: ExportJob, terminal: Terminal, *, cells: bool = False, u
             wz, fit_notes = fitted_zones(job, terminal, products=(k,), max_zones=max_zones, fit=fit)
             notes.extend(f"{product.name}: {m}" for m in fit_notes)
             geoms, rates, areas = wz.geometries_wgs84, wz.zones.rates[:, 0], wz.zones.area_ha
+        n_vertices += int(shapely.get_num_coordinates(geoms).sum())
+        shown_rates = significant(rates * shown.per_canonical)
+        canonical_rates = significant(rates)
         for i, geom in enumerate(_finish(geoms)):
             props = {
                 "product": product.name,
-                "rate": round(float(rates[i]) * shown.per_canonical, 6),
+                "rate": float(shown_rates[i]),
                 "unit": shown.unit,
-                "canonical_rate": round(float(rates[i]), 6),
+                "canonical_rate": float(canonical_rates[i]),
                 "canonical_unit": product.canonical_unit,
                 "area_ha": round(float(areas[i]), 6),
             }
             features.append(f'{{"type":"Feature","properties":{json.dumps(props)},"geometry":{geom}}}')
     body = '{"type":"FeatureCollection","features":[' + ",".join(features) + "]}"
     name = f"{file_stem(job.field_name)}_{'cells' if cells else 'zones'}.geojson"
-    return ExportFile(name, "application/geo+json", body.encode("utf-8"), notes)
+    content = body.encode("utf-8")
+    stats = {"zones": len(features), "vertices": n_vertices, "bytes_unzipped": len(content), "crs": "EPSG:4326"}
+    return ExportFile(name, "application/geo+json", content, notes, stats)

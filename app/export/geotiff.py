@@ -41,4 +41,6 @@ def render_geotiff(job: ExportJob, terminal: Terminal, *, unit: str = "label") -
                 dst.set_band_unit(k, unit_name)
             dst.update_tags(field=job.field_name, prescription_id=job.prescription_id or "")
         content = mem.read()
-    return ExportFile(f"{file_stem(job.field_name)}_rates.tif", "image/tiff", content, notes)
+    stats = {"width": g.n_cols, "height": g.n_rows, "bands": len(pres.products), "crs": g.crs,
+             "bytes_unzipped": len(content), "zones": None, "vertices": None}
+    return ExportFile(f"{file_stem(job.field_name)}_rates.tif", "image/tiff", content, notes, stats)

@@ -15,6 +15,7 @@ import zipfile
 from dataclasses import dataclass
 
 import numpy as np
+import shapely
 from pyproj import Geod
 
 from app.dosing.label import ProductLabel
@@ -193,7 +194,18 @@ def render_isoxml(job: ExportJob, terminal: Terminal, *, grid_type: int | None =
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("TASKDATA/TASKDATA.XML", xml)
         zf.writestr("TASKDATA/GRD00001.bin", grid_bin)
-    return ExportFile(f"{file_stem(job.field_name)}_TASKDATA.zip", "application/zip", buf.getvalue(), notes)
+    _, table = rate_classes(raw)
+    stats = {
+        "grid_type": grid_type, "grid_rows": ll.n_rows, "grid_cols": ll.n_cols,
+        "cell_size_deg": [ll.cell_lat_deg, ll.cell_lon_deg], "zones": len(table),
+        "vertices": _boundary_vertices(job), "bytes_unzipped": size, "crs": "EPSG:4326",
+    }
+    return ExportFile(f"{file_stem(job.field_name)}_TASKDATA.zip", "application/zip", buf.getvalue(),
+                      notes, stats)
+
+
+def _boundary_vertices(job: ExportJob) -> int:
+    return int(shapely.get_num_coordinates(job.field_boundary_wgs84))
 
 
 def _build(job: ExportJob, ll: LatLonGrid, raw: np.ndarray, grid_type: int, unit: str,

@@ -56,9 +56,14 @@ class ExportJob:
 
 @dataclass
 class ExportFile:
-    """One rendered export: bytes plus what a user should know about them."""
+    """One rendered export: bytes plus what a user should know about them.
+
+    ``notes`` say what the exporter changed or assumed (plain sentences);
+    ``stats`` holds JSON-able figures (zones, vertices, bytes) for pre-flight.
+    """
 
     filename: str
     media_type: str
     content: bytes
     notes: list[str] = field(default_factory=list)
+    stats: dict[str, object] = field(default_factory=dict)

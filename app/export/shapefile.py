@@ -20,7 +20,7 @@ from app.export.job import ExportError, ExportFile, ExportJob
 from app.export.names import dos_name, file_stem
 from app.export.terminals import Terminal
 from app.export.vector import fitted_zones
-from app.export.zones import UNIT_CODES, display_unit
+from app.export.zones import UNIT_CODES, display_unit, significant
 
 SHAPEFILE_PARTS: tuple[str, ...] = (".shp", ".shx", ".dbf", ".prj", ".cpg")
 
@@ -52,7 +52,7 @@ def render_shapefile(job: ExportJob, terminal: Terminal, *, unit: str = "label",
             notes.append(shown.note)
         col = rate_column(shown.unit, k, n)
         fields.append(col)
-        data.append(np.round(wz.zones.rates[:, k] * shown.per_canonical, 6))
+        data.append(significant(wz.zones.rates[:, k] * shown.per_canonical))
         notes.append(f"column {col} = {product.name} in {shown.unit}")
 
     base = dos_name(job.field_name)
@@ -79,4 +79,6 @@ def render_shapefile(job: ExportJob, terminal: Terminal, *, unit: str = "label",
             if suffix in parts:
                 zf.writestr(f"{folder}/{base}{suffix}" if folder else f"{base}{suffix}", parts[suffix])
     name = f"{file_stem(job.field_name)}_{terminal.name}_shp.zip"
-    return ExportFile(name, "application/zip", buf.getvalue(), notes)
+    stats = {"zones": wz.zones.n_zones, "parts": wz.zones.n_parts, "vertices": wz.zones.n_vertices,
+             "bytes_unzipped": size, "crs": "EPSG:4326", "columns": fields}
+    return ExportFile(name, "application/zip", buf.getvalue(), notes, stats)

@@ -8,7 +8,6 @@ field) exactly where they are.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -63,6 +62,19 @@ def display_unit(product: ProductLabel, mode: str = "label") -> DisplayUnit:
                            f"{product.name}: label unit {product.label_unit!r} is not a {product.canonical_unit} "
                            f"unit; rates in {product.canonical_unit}")
     return DisplayUnit(product.label_unit, from_canonical_rate(1.0, product.label_unit))
+
+
+def significant(values: np.ndarray | float, digits: int = 7) -> np.ndarray:
+    """Round to ``digits`` significant digits: float32 rates carry no more, and 0.2 should print as 0.2.
+
+    >>> significant(np.float32(0.2) * 1000.0).tolist()
+    200.0
+    """
+    x = np.asarray(values, dtype=np.float64)
+    with np.errstate(divide="ignore"):
+        mag = np.floor(np.log10(np.abs(x), where=x != 0, out=np.zeros_like(x)))
+    scale = 10.0 ** (digits - 1 - mag)
+    return np.round(x * scale) / scale
 
 
 def rate_classes(rates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -183,7 +195,3 @@ def dissolve(rates: np.ndarray, grid: GridSpec) -> ZoneSet:
         geoms[i] = MultiPolygon(p)
     return ZoneSet(crs=grid.crs, geometries=geoms, rates=table, area_ha=counts * grid.cell_area_ha)
 
-
-def zone_names(products: Sequence[ProductLabel]) -> list[str]:
-    """Product names as given, for notes and legends."""
-    return [p.name for p in products]

@@ -12,7 +12,16 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.models.tables import Advice, ApiKey, Field, Organisation, Prescription, Product, WeedMap
+from app.models.tables import (
+    Advice,
+    ApiKey,
+    Field,
+    IdempotencyRecord,
+    Organisation,
+    Prescription,
+    Product,
+    WeedMap,
+)
 
 ROLES = ("agronomist", "telematics", "farmer")
 
@@ -122,3 +131,8 @@ def find_field_by_name(session: Session, org_id: int, name: str) -> Field | None
 def get_advice(session: Session, prescription_id: int, lang: str) -> Advice | None:
     return session.scalar(select(Advice).where(Advice.prescription_id == prescription_id,
                                                Advice.lang == lang))
+
+
+def find_idempotency(session: Session, org_id: int, key: str) -> IdempotencyRecord | None:
+    return session.scalar(select(IdempotencyRecord).where(IdempotencyRecord.org_id == org_id,
+                                                          IdempotencyRecord.key == key))

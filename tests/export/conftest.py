@@ -38,22 +38,47 @@ def solid() -> ProductLabel:
     return ProductLabel("Tribenuron WG", "kg/ha", 0.0, 0.5, label_unit="g/ha")
 
 
-@pytest.fixture
-def threshold_rx(grid: GridSpec, liquid: ProductLabel) -> Prescription:
-    """The dosing core's own answer: two weed patches sprayed at 2.0 L/ha."""
-    field = _field_m()
-    masks = build_masks(grid, field, [], [liquid])
+def weed_density(grid: GridSpec) -> np.ndarray:
+    """Two patches of wild oat, plants/m²."""
     dens = np.zeros(grid.shape, dtype=np.float32)
     dens[20:30, 10:22] = 5.0
     dens[35:50, 50:70] = 3.0
-    return prescribe({"AVEFA": dens}, grid, masks, [liquid], Strategy("threshold", rates=(2.0,)))
+    return dens
+
+
+def threshold_by_hand(grid: GridSpec, products: list[ProductLabel], rates_canonical: list[float],
+                      target: np.ndarray) -> Prescription:
+    """What the threshold strategy means: NaN outside, 0 in the field, the rate on sprayable targets."""
+    masks = build_masks(grid, _field_m(), [], products)
+    rates = np.full((len(products), *grid.shape), np.nan, dtype=np.float32)
+    sprayed = masks.sprayable & target
+    for k, r in enumerate(rates_canonical):
+        rates[k][masks.in_field] = 0.0
+        rates[k][sprayed] = r
+    ha = grid.cell_area_ha
+    summary = Summary(float(masks.in_field.sum()) * ha, float(masks.sprayable.sum()) * ha,
+                      float(sprayed.sum()) * ha, [0.0] * len(products), [0.0] * len(products),
+                      [0.0] * len(products))
+    return Prescription(grid=grid, products=products, rates=rates, summary=summary)
+
+
+@pytest.fixture
+def threshold_rx(grid: GridSpec, liquid: ProductLabel) -> Prescription:
+    """Two weed patches sprayed at 2.0 L/ha, the rest of the field at 0."""
+    return threshold_by_hand(grid, [liquid], [2.0], weed_density(grid) >= 1.0)
+
+
+@pytest.fixture
+def dosing_core_rx(grid: GridSpec, liquid: ProductLabel) -> Prescription:
+    """The same field through the dosing core itself (threshold strategy)."""
+    masks = build_masks(grid, _field_m(), [], [liquid])
+    return prescribe({"AVEFA": weed_density(grid)}, grid, masks, [liquid], Strategy("threshold", rates=(2.0,)))
 
 
 @pytest.fixture
 def tankmix_rx(grid: GridSpec, liquid: ProductLabel, solid: ProductLabel) -> Prescription:
     """Hand-built two-product mix with several rate levels per product."""
-    field = _field_m()
-    masks = build_masks(grid, field, [], [liquid, solid])
+    masks = build_masks(grid, _field_m(), [], [liquid, solid])
     rates = np.full((2, *grid.shape), np.nan, dtype=np.float32)
     rates[:, masks.in_field] = 0.0
     sprayable = masks.sprayable

@@ -7,9 +7,11 @@ from typing import Any
 import numpy as np
 import shapely
 from fastapi import APIRouter, status
+from fastapi.responses import JSONResponse
 
 from app.api.deps import FieldWriter, Reader, SessionDep
 from app.api.errors import NotFound
+from app.api.idempotency import IdempotencyKey, fingerprint, respond_once
 from app.api.schemas.field import FieldCreate, FieldPublic
 from app.api.schemas.weed_map import WeedMapCreate, WeedMapPublic, grid_to_array
 from app.dosing.grid import GridSpec
@@ -42,11 +44,12 @@ def create_field(session: SessionDep, org_id: int, body: FieldCreate) -> Field:
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=FieldPublic)
-def post_field(body: FieldCreate, session: SessionDep, caller: FieldWriter) -> FieldPublic:
+def post_field(body: FieldCreate, session: SessionDep, caller: FieldWriter,
+               idempotency_key: IdempotencyKey = None) -> JSONResponse:
     """Create a field from a GeoJSON boundary (WGS84 lon/lat) and its sensitive features."""
-    row = create_field(session, caller.org_id, body)
-    session.commit()
-    return field_public(row)
+    return respond_once(session, caller, idempotency_key, "POST /v1/fields",
+                        fingerprint("POST /v1/fields", body),
+                        lambda: field_public(create_field(session, caller.org_id, body)))
 
 
 @router.get("", response_model=list[FieldPublic])
@@ -120,19 +123,24 @@ def store_weed_map(session: SessionDep, field: Field, crs: str, x0_m: float, y0_
 
 
 @router.post("/{field_id}/weed-maps", status_code=status.HTTP_201_CREATED, response_model=WeedMapPublic)
-def post_weed_map(field_id: int, body: WeedMapCreate, session: SessionDep, caller: FieldWriter) -> WeedMapPublic:
+def post_weed_map(field_id: int, body: WeedMapCreate, session: SessionDep, caller: FieldWriter,
+                  idempotency_key: IdempotencyKey = None) -> JSONResponse:
     """Store a weed-density grid (plants/m² per species) as the field's next map version."""
     field = owned_field(session, caller.org_id, field_id)
-    densities = {}
-    for code, values in body.species.items():
-        try:
-            densities[code] = grid_to_array(values, f"species.{code}")
-        except ValueError as exc:
-            raise InputError(str(exc)) from None
-    row = store_weed_map(session, field, body.crs, body.origin.x, body.origin.y, body.cell_size_m, densities,
-                         source=body.source, captured_at=body.captured_at)
-    session.commit()
-    return weed_map_public(row)
+
+    def produce() -> WeedMapPublic:
+        densities = {}
+        for code, values in body.species.items():
+            try:
+                densities[code] = grid_to_array(values, f"species.{code}")
+            except ValueError as exc:
+                raise InputError(str(exc)) from None
+        return weed_map_public(store_weed_map(session, field, body.crs, body.origin.x, body.origin.y,
+                                              body.cell_size_m, densities, source=body.source,
+                                              captured_at=body.captured_at))
+
+    where = f"POST /v1/fields/{field_id}/weed-maps"
+    return respond_once(session, caller, idempotency_key, where, fingerprint(where, body), produce)
 
 
 @router.get("/{field_id}/weed-maps", response_model=list[WeedMapPublic])

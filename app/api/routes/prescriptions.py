@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, status
+from fastapi.responses import JSONResponse
 
 from app.api.deps import Agronomist, Reader, SessionDep
 from app.api.errors import NotFound
+from app.api.idempotency import IdempotencyKey, fingerprint, respond_once
 from app.api.routes.fields import owned_field, weed_map_densities, weed_map_grid
 from app.api.schemas.label import LabelDoc
 from app.api.schemas.prescription import PrescriptionCreate, PrescriptionPublic
@@ -82,11 +84,12 @@ def _jsonable(value: Any) -> Any:
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=PrescriptionPublic)
-def post_prescription(body: PrescriptionCreate, session: SessionDep, caller: Agronomist) -> PrescriptionPublic:
+def post_prescription(body: PrescriptionCreate, session: SessionDep, caller: Agronomist,
+                      idempotency_key: IdempotencyKey = None) -> JSONResponse:
     """Dose every cell of the field's weed map for the products and store the prescription."""
-    row = create_prescription(session, caller.org_id, body)
-    session.commit()
-    return public(row)
+    return respond_once(session, caller, idempotency_key, "POST /v1/prescriptions",
+                        fingerprint("POST /v1/prescriptions", body),
+                        lambda: public(create_prescription(session, caller.org_id, body)))
 
 
 @router.get("", response_model=list[PrescriptionPublic])

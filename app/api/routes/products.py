@@ -6,10 +6,12 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, status
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from app.api.deps import Agronomist, Reader, SessionDep
 from app.api.errors import NotFound
+from app.api.idempotency import IdempotencyKey, fingerprint, respond_once
 from app.api.schemas.label import LabelDoc
 from app.models import repo
 from app.models.tables import Product
@@ -34,11 +36,12 @@ def create_product(session: SessionDep, org_id: int, label: LabelDoc) -> Product
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ProductPublic)
-def post_product(body: LabelDoc, session: SessionDep, caller: Agronomist) -> ProductPublic:
+def post_product(body: LabelDoc, session: SessionDep, caller: Agronomist,
+                 idempotency_key: IdempotencyKey = None) -> JSONResponse:
     """Register a product label (rates in the label's own unit; buffers with their units)."""
-    row = create_product(session, caller.org_id, body)
-    session.commit()
-    return product_public(row)
+    return respond_once(session, caller, idempotency_key, "POST /v1/products",
+                        fingerprint("POST /v1/products", body),
+                        lambda: product_public(create_product(session, caller.org_id, body)))
 
 
 @router.get("", response_model=list[ProductPublic])

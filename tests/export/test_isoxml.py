@@ -1,0 +1,190 @@
+"""ISOXML read back with PyPI isoxml and validated against the ISO 11783-10 v4.3 XSD."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xmlschema
+from isoxml.converter.np_grid import to_numpy_array
+from isoxml.models.ddi_entities import DDEntity
+from isoxml.util.isoxml_io import isoxml_from_path
+
+from app.export import ExportError, render
+from app.geo import transformer
+from helpers import unzip
+
+XSD = Path(__file__).resolve().parents[2] / ".." / "shared" / "isoxml-xsd" / "ISO11783_TaskFile_V4-3.xsd"
+
+
+@pytest.fixture(scope="module")
+def schema() -> xmlschema.XMLSchema:
+    if not XSD.exists():
+        pytest.skip(f"ISOXML schema not found at {XSD.resolve()} (expected ../shared/isoxml-xsd beside the repo)")
+    return xmlschema.XMLSchema(str(XSD))
+
+
+def _read(job, tmp_path, **opts):
+    out = render(job, "isoxml", **opts)
+    names = unzip(out.content, tmp_path)
+    assert sorted(names) == ["TASKDATA/GRD00001.bin", "TASKDATA/TASKDATA.XML"]
+    task_data, refs = isoxml_from_path(tmp_path / "TASKDATA")
+    return out, task_data, refs, (tmp_path / "TASKDATA" / "TASKDATA.XML").read_text("utf-8")
+
+
+def _source_cells_latlon(rx):
+    """Lon/lat of every in-field prescription cell centre and its rates."""
+    g = rx.grid
+    rows, cols = np.nonzero(~np.isnan(rx.rates[0]))
+    x = g.x0_m + (cols + 0.5) * g.cell_size_m
+    y = g.y0_m - (rows + 0.5) * g.cell_size_m
+    lon, lat = transformer(g.crs, "EPSG:4326").transform(x, y)
+    return np.asarray(lon), np.asarray(lat), rx.rates[:, rows, cols]
+
+
+def _cell_of(grd, lon, lat):
+    r = np.floor((lat - float(grd.minimum_north_position)) / grd.cell_north_size).astype(int)
+    c = np.floor((lon - float(grd.minimum_east_position)) / grd.cell_east_size).astype(int)
+    return r, c
+
+
+@pytest.mark.parametrize("grid_type", [1, 2])
+def test_taskdata_is_valid_against_the_xsd(job, mix_job, schema, tmp_path, grid_type):
+    for i, j in enumerate((job, mix_job)):
+        _, _, _, xml = _read(j, tmp_path / str(i), grid_type=grid_type)
+        schema.validate(xml)
+
+
+def test_xml_uses_double_quotes_and_plain_ids(job, tmp_path):
+    _, _, _, xml = _read(job, tmp_path)
+    assert "='" not in xml
+    ids = re.findall(r' A="([A-Z]{3}-?\d+)"', xml)
+    assert {"CTR1", "FRM1", "PFD1", "PDT1", "VPN1", "TSK1"} <= set(ids)
+    assert not [i for i in ids if "-" in i]
+    assert 'VersionMajor="4" VersionMinor="3"' in xml
+    assert 'DataTransferOrigin="1"' in xml
+
+
+def test_type2_grid_never_lowers_a_cell_and_reads_back_in_mm3_per_m2(job, tmp_path):
+    out, td, refs, _ = _read(job, tmp_path)
+    task = td.tasks[0]
+    grd = task.grids[0]
+    assert int(grd.type.value) == 2
+    assert grd.filelength == len(refs["GRD00001"]) == grd.maximum_row * grd.maximum_column * 4
+    values = to_numpy_array(refs["GRD00001"], grd, ddi_list=[DDEntity.from_id(1)])  # mm³/m², row 0 south
+    values = values.reshape(grd.maximum_row, grd.maximum_column)
+    assert set(np.unique(values).tolist()) == {0.0, 200.0}  # 2.0 L/ha = 200 mm³/m²
+
+    lon, lat, rates = _source_cells_latlon(job.prescription)
+    r, c = _cell_of(grd, lon, lat)
+    got = values[r, c]
+    assert np.all(got >= rates[0] * 100 - 1e-3), "a sprayed cell lost dose"
+    sprayed = rates[0] > 0
+    np.testing.assert_allclose(got[sprayed], 200.0)
+    # Max resampling grows patches by at most about one cell along their outline.
+    src_ha = sprayed.sum() * job.prescription.grid.cell_area_ha
+    cell_m2 = 1.0  # lat/lon cells sized like the 1 m metric cells
+    out_ha = (values > 0).sum() * cell_m2 / 1e4
+    assert src_ha <= out_ha <= src_ha * 1.3
+
+
+def test_grid_is_south_up_west_to_east(job, tmp_path):
+    _, td, refs, _ = _read(job, tmp_path)
+    grd = td.tasks[0].grids[0]
+    values = to_numpy_array(refs["GRD00001"], grd, ddi_list=[DDEntity.from_id(1)]).reshape(
+        grd.maximum_row, grd.maximum_column)
+    # Patch A (image rows 20-30, west) lies north of patch B (image rows 35-50, east):
+    # row 0 is the south, so A must sit in higher rows than B.
+    rows, cols = np.nonzero(values > 0)
+    west = cols < grd.maximum_column / 2
+    assert rows[west].min() > rows[~west].max()
+    assert cols[west].max() < cols[~west].min()
+
+
+def test_boundary_treatment_zones_and_vpn(job, tmp_path):
+    _, td, _, xml = _read(job, tmp_path)
+    pfd = td.partfields[0]
+    ring = pfd.polygons[0].line_strings[0].points
+    lats = [float(p.north) for p in ring]
+    lons = [float(p.east) for p in ring]
+    minx, miny, maxx, maxy = job.field_boundary_wgs84.bounds
+    assert min(lons) == pytest.approx(minx, abs=1e-8) and max(lats) == pytest.approx(maxy, abs=1e-8)
+    task = td.tasks[0]
+    codes = {int(z.code): z for z in task.treatment_zones}
+    assert int(task.out_of_field_treatment_zone_code) in codes
+    assert all(int(v.process_data_value) == 0 for v in codes[int(task.out_of_field_treatment_zone_code)].process_data_variables)
+    assert 'C="0.001368363437"' in xml and 'E="fl oz/acre"' in xml  # raw 0.01 mm³/m² -> fl oz/acre
+
+
+def test_canonical_vpn_is_litres_per_hectare(job, tmp_path):
+    _, _, _, xml = _read(job, tmp_path, unit="canonical")
+    assert re.search(r'<VPN A="VPN1" B="0" C="0.0001" D="\d" E="l/ha"', xml)
+
+
+def test_tank_mix_one_value_per_product_per_cell(mix_job, tmp_path):
+    out, td, refs, xml = _read(mix_job, tmp_path)
+    grd = td.tasks[0].grids[0]
+    ddis = [DDEntity.from_id(1), DDEntity.from_id(6)]
+    values = to_numpy_array(refs["GRD00001"], grd, ddi_list=ddis)  # [rows, cols, 2]
+    assert values.shape == (grd.maximum_row, grd.maximum_column, 2)
+    grid_tzn = [z for z in td.tasks[0].treatment_zones if int(z.code) == int(grd.treatment_zone_code)][0]
+    assert [bytes(v.process_data_ddi).hex() for v in grid_tzn.process_data_variables] == ["0001", "0006"]
+    assert xml.count("<PDT ") == 2
+    lon, lat, rates = _source_cells_latlon(mix_job.prescription)
+    r, c = _cell_of(grd, lon, lat)
+    assert np.all(values[r, c, 0] >= rates[0] * 100 - 1e-3)   # mm³/m²
+    assert np.all(values[r, c, 1] >= rates[1] * 100 - 1e-3)   # mg/m²
+    assert set(np.unique(values[..., 1]).tolist()) == {0.0, 20.0, 35.0}  # 0.2 and 0.35 kg/ha
+
+
+def test_type1_codes_point_at_zones_with_the_right_rates(mix_job, tmp_path):
+    _, td, refs, _ = _read(mix_job, tmp_path, grid_type=1)
+    grd = td.tasks[0].grids[0]
+    codes = to_numpy_array(refs["GRD00001"], grd)
+    assert codes.dtype == np.uint8 and grd.filelength == codes.size
+    zones = {int(z.code): [int(v.process_data_value) for v in z.process_data_variables]
+             for z in td.tasks[0].treatment_zones}
+    assert set(np.unique(codes).tolist()) <= set(zones)
+    lon, lat, rates = _source_cells_latlon(mix_job.prescription)
+    r, c = _cell_of(grd, lon, lat)
+    per_cell = np.array([zones[int(k)] for k in codes[r, c]])
+    assert np.all(per_cell[:, 0] >= np.round(rates[0] * 10_000))
+    assert np.all(per_cell[:, 1] >= np.round(rates[1] * 100))
+
+
+def _many_rates(job):
+    rx = job.prescription
+    r = rx.rates.copy()
+    sprayed = r[0] > 0
+    r[0][sprayed] = np.linspace(0.5, 2.5, int(sprayed.sum()), dtype=np.float32)  # 300+ distinct rates
+    rx.rates = r
+    return job
+
+
+def test_type1_with_too_many_zones_is_an_error_with_numbers(job):
+    job = _many_rates(job)
+    with pytest.raises(ExportError, match=r"at most 254 rate zones; this prescription has \d{3}"):
+        render(job, "isoxml", grid_type=1)
+
+
+def test_type1_zone_cap_rounds_rates_up(job, tmp_path):
+    job = _many_rates(job)
+    out, td, refs, _ = _read(job, tmp_path, terminal="raven")
+    assert any("rounded up" in n for n in out.notes)
+    grd = td.tasks[0].grids[0]
+    assert int(grd.type.value) == 1
+    zones = {int(z.code): int(z.process_data_variables[0].process_data_value) for z in td.tasks[0].treatment_zones}
+    assert len(zones) <= 101
+    codes = to_numpy_array(refs["GRD00001"], grd)
+    lon, lat, rates = _source_cells_latlon(job.prescription)
+    r, c = _cell_of(grd, lon, lat)
+    got = np.array([zones[int(k)] for k in codes[r, c]])
+    assert np.all(got >= np.round(rates[0] * 10_000))
+    assert got.max() <= 25_000  # never above the highest prescribed rate
+
+
+def test_terminal_without_type2_refuses_it(job):
+    with pytest.raises(ExportError, match="grid type"):
+        render(job, "isoxml", terminal="raven", grid_type=2)

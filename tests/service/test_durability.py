@@ -1,0 +1,125 @@
+"""A server killed in the middle of an upload leaves nothing behind.
+
+The service runs in a subprocess on 127.0.0.1 (real uvicorn, real database);
+an upload is streamed slowly and the process gets SIGKILL half way.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from app.models.db import make_engine, session_factory
+from app.models.migrate import upgrade
+from app.models import repo
+from app.models.tables import Field, WeedMap
+from tests.api.conftest import FIELD, weed_grid
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _start(url: str, port: int, tmp: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "DOSEWISE_DATABASE_URL": url, "DOSEWISE_DATA_DIR": str(tmp)}
+    code = ("import uvicorn; from app.main import create_app; "
+            f"uvicorn.run(create_app(), host='127.0.0.1', port={port}, log_level='warning')")
+    proc = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("server did not start")
+
+
+@pytest.fixture
+def server(fresh_db_url: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
+    upgrade(fresh_db_url)
+    engine = make_engine(fresh_db_url)
+    with session_factory(engine)() as s:
+        org = repo.get_or_create_org(s, "durable")
+        _row, key = repo.create_api_key(s, org, "agronomist")
+        s.commit()
+    port = _free_port()
+    proc = _start(fresh_db_url, port, tmp_path)
+    info = {"url": f"http://127.0.0.1:{port}", "key": key, "proc": proc, "engine": engine}
+    try:
+        yield info
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(timeout=10)
+        engine.dispose()
+
+
+def _counts(engine: Any) -> tuple[int, int]:
+    with session_factory(engine)() as s:
+        return (s.scalar(select(func.count()).select_from(Field)) or 0,
+                s.scalar(select(func.count()).select_from(WeedMap)) or 0)
+
+
+def test_kill_during_upload_leaves_nothing(server: dict[str, Any]) -> None:
+    h = {"Authorization": f"Bearer {server['key']}"}
+    r = httpx.post(f"{server['url']}/v1/fields", json=FIELD, headers=h, timeout=10)
+    assert r.status_code == 201
+    fid = r.json()["id"]
+    before = _counts(server["engine"])
+
+    body = json.dumps(weed_grid()).encode()
+    killed = {"done": False}
+
+    def slow_chunks() -> Iterator[bytes]:
+        step = max(1, len(body) // 20)
+        for i in range(0, len(body), step):
+            if i >= len(body) // 2 and not killed["done"]:
+                server["proc"].send_signal(signal.SIGKILL)
+                server["proc"].wait(timeout=10)
+                killed["done"] = True
+            yield body[i:i + step]
+            time.sleep(0.02)
+
+    with pytest.raises(httpx.HTTPError):
+        httpx.post(f"{server['url']}/v1/fields/{fid}/weed-maps", content=slow_chunks(),
+                   headers={**h, "Content-Type": "application/json"}, timeout=10)
+    assert killed["done"]
+    assert _counts(server["engine"]) == before  # no weed map, no partial row
+
+
+def test_client_disconnect_stores_nothing(server: dict[str, Any]) -> None:
+    h = {"Authorization": f"Bearer {server['key']}"}
+    fid = httpx.post(f"{server['url']}/v1/fields", json=FIELD, headers=h, timeout=10).json()["id"]
+    before = _counts(server["engine"])
+    body = json.dumps(weed_grid()).encode()
+    # Announce the whole body, send half of it, hang up.
+    with socket.create_connection(("127.0.0.1", int(server["url"].rsplit(":", 1)[1]))) as sock:
+        head = (f"POST /v1/fields/{fid}/weed-maps HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                f"Authorization: Bearer {server['key']}\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n").encode()
+        sock.sendall(head + body[: len(body) // 2])
+        time.sleep(0.3)
+    time.sleep(0.5)
+    assert server["proc"].poll() is None  # the server survived
+    assert _counts(server["engine"]) == before
+    # and still takes the full upload afterwards
+    r = httpx.post(f"{server['url']}/v1/fields/{fid}/weed-maps", content=body,
+                   headers={**h, "Content-Type": "application/json"}, timeout=10)
+    assert r.status_code == 201 and _counts(server["engine"])[1] == before[1] + 1
