@@ -15,7 +15,6 @@ Run: ``.venv/bin/python bench/bench_dosing.py [--quick]``
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import time
 import tracemalloc
@@ -181,10 +180,8 @@ def main() -> None:
 
     # (2) whole pipeline: time, then peak traced memory in a separate run
     stages: dict[str, float] = {}
-    t0 = time.perf_counter()
     t_masks = best_of(lambda: build_masks(grid, field, feats, [LABEL]), 1)
     t_pipe = best_of(lambda: pipeline(grid, field, feats, dens, stages), 3)
-    del t0
     tracemalloc.start()
     presc = pipeline(grid, field, feats, dens)
     _, peak = tracemalloc.get_traced_memory()
@@ -196,7 +193,8 @@ def main() -> None:
     sm = presc.summary
     print(f"    treated {sm.treated_area_ha:.1f} of {sm.sprayable_area_ha:.1f} ha sprayable, "
           f"saving {sm.saving_pct[0]:.1f} %, control "
-          + ", ".join(f"{s} {c:.1f} %" for s, c in zip(sm.species, sm.control_pct, strict=True) if c is not None)
+          + ", ".join(f"{s} {c:.1f} %" for s, c in zip(sm.species, sm.control_pct, strict=True)
+                      if c is not None)
           + f", yield loss {sm.yield_loss_pct:.2f} % (untreated {sm.yield_loss_untreated_pct:.2f} %)")
     del presc
 
@@ -219,7 +217,6 @@ def main() -> None:
     ok = (t_dose / t_copy <= 10 and t_pipe < 1.5 and peak < 3 * in_bytes
           and per_cell_loop_s / per_cell_vec_s >= 300 and t_vec / t_ras >= 100)
     print("all targets met" if ok else "SOME TARGETS MISSED")
-    _ = math
 
 
 if __name__ == "__main__":

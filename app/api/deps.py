@@ -24,7 +24,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    yield from session_scope(request.app.state.session_factory)
+    write = request.method not in ("GET", "HEAD", "OPTIONS")
+    yield from session_scope(request.app.state.session_factory, write=write)
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

@@ -68,5 +68,6 @@ def render_geojson(job: ExportJob, terminal: Terminal, *, cells: bool = False, u
     body = '{"type":"FeatureCollection","features":[' + ",".join(features) + "]}"
     name = f"{file_stem(job.field_name)}_{'cells' if cells else 'zones'}.geojson"
     content = body.encode("utf-8")
-    stats = {"zones": len(features), "vertices": n_vertices, "bytes_unzipped": len(content), "crs": "EPSG:4326"}
+    stats = {"zones": len(features), "vertices": n_vertices, "bytes_unzipped": len(content),
+             "crs": "EPSG:4326"}
     return ExportFile(name, "application/geo+json", content, notes, stats)

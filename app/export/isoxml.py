@@ -162,7 +162,8 @@ def render_isoxml(job: ExportJob, terminal: Terminal, *, grid_type: int | None =
         cap = min(caps)
         _, table = rate_classes(raw)
         if len(table) > cap:
-            asked = max_zones is not None or (fit and terminal.max_zones is not None and cap < MAX_TYPE1_ZONES)
+            terminal_cap = fit and terminal.max_zones is not None and cap < MAX_TYPE1_ZONES
+            asked = max_zones is not None or terminal_cap
             if not asked:
                 raise ExportError(
                     f"grid type 1 holds at most {MAX_TYPE1_ZONES} rate zones; this prescription has "

@@ -31,9 +31,10 @@ class ExportJob:
     prescription_id: str | None = None
 
     def __post_init__(self) -> None:
-        if not isinstance(self.field_boundary_wgs84, (Polygon, MultiPolygon)) or self.field_boundary_wgs84.is_empty:
+        boundary = self.field_boundary_wgs84
+        if not isinstance(boundary, (Polygon, MultiPolygon)) or boundary.is_empty:
             raise ExportError("field_boundary_wgs84 must be a non-empty shapely Polygon or MultiPolygon")
-        minx, miny, maxx, maxy = self.field_boundary_wgs84.bounds
+        minx, miny, maxx, maxy = boundary.bounds
         if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
             raise ExportError(
                 f"field_boundary_wgs84 bounds {self.field_boundary_wgs84.bounds} are not lon/lat "

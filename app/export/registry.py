@@ -84,7 +84,8 @@ def render(job: ExportJob, fmt: str, *, terminal: str | None = None, **options: 
 def _limit_checks(t: Terminal, fmt: Format, stats: dict[str, object]) -> list[dict[str, object]]:
     checks: list[dict[str, object]] = []
     zones = stats.get("zones")
-    zone_applies = fmt.name in ("shapefile", "geojson") or (fmt.name == "isoxml" and stats.get("grid_type") == 1)
+    zone_applies = fmt.name in ("shapefile", "geojson") or (
+        fmt.name == "isoxml" and stats.get("grid_type") == 1)
     if t.max_zones is not None and zone_applies and isinstance(zones, int):
         checks.append({"limit": "max_zones", "cap": t.max_zones, "value": zones, "ok": zones <= t.max_zones,
                        "assumed": "max_zones" in t.assumed})
@@ -112,7 +113,8 @@ def preflight(job: ExportJob, fmt: str, terminal: str | None = None, **options: 
     t = get_terminal(terminal)
     _check_options(f, options)
     units = [
-        {"product": p.name, "canonical_unit": p.canonical_unit, "unit": display_unit(p, str(options.get("unit", "label"))).unit}
+        {"product": p.name, "canonical_unit": p.canonical_unit,
+         "unit": display_unit(p, str(options.get("unit", "label"))).unit}
         for p in job.prescription.products
     ]
     report: dict[str, object] = {

@@ -13,8 +13,8 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
-from pyogrio.raw import write as ogr_write
 import shapely
+from pyogrio.raw import write as ogr_write
 
 from app.export.job import ExportError, ExportFile, ExportJob
 from app.export.names import dos_name, file_stem

@@ -59,8 +59,8 @@ def display_unit(product: ProductLabel, mode: str = "label") -> DisplayUnit:
                            f"{product.canonical_unit}")
     if kind != product.canonical_unit:
         return DisplayUnit(product.canonical_unit, 1.0,
-                           f"{product.name}: label unit {product.label_unit!r} is not a {product.canonical_unit} "
-                           f"unit; rates in {product.canonical_unit}")
+                           f"{product.name}: label unit {product.label_unit!r} is not a "
+                           f"{product.canonical_unit} unit; rates in {product.canonical_unit}")
     return DisplayUnit(product.label_unit, from_canonical_rate(1.0, product.label_unit))
 
 

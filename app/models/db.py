@@ -10,6 +10,9 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 
+WRITE_OPTION = "dosewise_write"
+
+
 class Base(DeclarativeBase):
     pass
 
@@ -35,7 +38,11 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):  # type: ignore[no-untyped-def]
-            conn.exec_driver_sql("BEGIN")
+            # Writers take the write lock up front: a deferred transaction that reads
+            # then writes can fail with SQLITE_BUSY at once when another writer
+            # committed in between, and the busy timeout cannot help it.
+            immediate = conn.get_execution_options().get(WRITE_OPTION)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
@@ -50,9 +57,15 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
-def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """A session that rolls back whatever was not committed, then closes."""
+def session_scope(factory: sessionmaker[Session], *, write: bool = False) -> Iterator[Session]:
+    """A session that rolls back whatever was not committed, then closes.
+
+    ``write`` marks a session that will write, so SQLite takes its write lock
+    when the transaction begins (other databases ignore the option).
+    """
     session = factory()
+    if write:
+        session.connection(execution_options={WRITE_OPTION: True})
     try:
         yield session
     except BaseException:

@@ -101,6 +101,8 @@ def list_owned(session: Session, model: type[Any], org_id: int, *, limit: int = 
 
 
 def next_weed_map_version(session: Session, field_id: int) -> int:
+    """The next version number; locks the field row so concurrent uploads queue (PostgreSQL)."""
+    session.execute(select(Field.id).where(Field.id == field_id).with_for_update())
     current = session.scalar(select(func.max(WeedMap.version)).where(WeedMap.field_id == field_id))
     return (current or 0) + 1
 

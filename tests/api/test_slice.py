@@ -85,3 +85,23 @@ def test_weed_map_versions_are_kept(client: TestClient, agro: dict[str, str], do
     first = client.get(f"/v1/fields/{ids['field']}/weed-maps/{ids['map']}", headers=agro).json()
     assert first["version"] == 1 and first["n_rows"] == 60 and first["n_cols"] == 100
     assert first["species"] == ["ALOMY", "GALAP"]
+
+
+def test_every_export_format_and_preflight(client: TestClient, agro: dict[str, str], docs: dict[str, Any]) -> None:
+    ids = _setup(client, agro, docs)
+    rx = client.post("/v1/prescriptions", headers=agro, json={
+        "field_id": ids["field"], "product_ids": [ids["product"]], "strategy": {"name": "threshold"}}).json()
+    expected = {"isoxml": "application/zip", "shapefile": "application/zip", "geotiff": "image/tiff",
+                "png": "image/png"}
+    for fmt, media in expected.items():
+        r = client.get(f"/v1/prescriptions/{rx['id']}/export/{fmt}", headers=agro)
+        assert r.status_code == 200, (fmt, r.text)
+        assert r.headers["content-type"].startswith(media) and len(r.content) > 100
+    jd = client.get(f"/v1/prescriptions/{rx['id']}/export/shapefile?terminal=john-deere", headers=agro)
+    assert jd.status_code == 200
+    check = client.get(f"/v1/prescriptions/{rx['id']}/export/isoxml/check?terminal=raven", headers=agro)
+    assert check.status_code == 200 and "zones" in check.json()
+    bad = client.get(f"/v1/prescriptions/{rx['id']}/export/kml", headers=agro)
+    assert bad.status_code == 422 and "isoxml" in bad.json()["error"]["message"]
+    bad = client.get(f"/v1/prescriptions/{rx['id']}/export/shapefile?terminal=tesla", headers=agro)
+    assert bad.status_code == 422 and "john-deere" in bad.json()["error"]["message"]

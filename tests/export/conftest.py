@@ -72,7 +72,8 @@ def threshold_rx(grid: GridSpec, liquid: ProductLabel) -> Prescription:
 def dosing_core_rx(grid: GridSpec, liquid: ProductLabel) -> Prescription:
     """The same field through the dosing core itself (threshold strategy)."""
     masks = build_masks(grid, _field_m(), [], [liquid])
-    return prescribe({"AVEFA": weed_density(grid)}, grid, masks, [liquid], Strategy("threshold", rates=(2.0,)))
+    strategy = Strategy("threshold", rates=(2.0,))
+    return prescribe({"AVEFA": weed_density(grid)}, grid, masks, [liquid], strategy)
 
 
 @pytest.fixture

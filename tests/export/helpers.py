@@ -47,7 +47,8 @@ def shp_ring_signed_areas(shp: bytes) -> list[list[float]]:
         assert shape_type == 5, shape_type
         n_parts, n_points = struct.unpack("<ii", rec[36:44])
         parts = list(struct.unpack(f"<{n_parts}i", rec[44:44 + 4 * n_parts])) + [n_points]
-        pts = np.frombuffer(rec[44 + 4 * n_parts:44 + 4 * n_parts + 16 * n_points], dtype="<f8").reshape(-1, 2)
+        start = 44 + 4 * n_parts
+        pts = np.frombuffer(rec[start:start + 16 * n_points], dtype="<f8").reshape(-1, 2)
         areas = []
         for a, b in zip(parts[:-1], parts[1:], strict=True):
             x, y = pts[a:b, 0], pts[a:b, 1]

@@ -8,13 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import xmlschema
+from helpers import unzip
 from isoxml.converter.np_grid import to_numpy_array
 from isoxml.models.ddi_entities import DDEntity
 from isoxml.util.isoxml_io import isoxml_from_path
 
 from app.export import ExportError, render
 from app.geo import transformer
-from helpers import unzip
 
 XSD = Path(__file__).resolve().parents[2] / ".." / "shared" / "isoxml-xsd" / "ISO11783_TaskFile_V4-3.xsd"
 
@@ -22,7 +22,8 @@ XSD = Path(__file__).resolve().parents[2] / ".." / "shared" / "isoxml-xsd" / "IS
 @pytest.fixture(scope="module")
 def schema() -> xmlschema.XMLSchema:
     if not XSD.exists():
-        pytest.skip(f"ISOXML schema not found at {XSD.resolve()} (expected ../shared/isoxml-xsd beside the repo)")
+        pytest.skip(f"ISOXML schema not found at {XSD.resolve()} "
+                    "(expected ../shared/isoxml-xsd beside the repo)")
     return xmlschema.XMLSchema(str(XSD))
 
 
@@ -114,7 +115,8 @@ def test_boundary_treatment_zones_and_vpn(job, tmp_path):
     task = td.tasks[0]
     codes = {int(z.code): z for z in task.treatment_zones}
     assert int(task.out_of_field_treatment_zone_code) in codes
-    assert all(int(v.process_data_value) == 0 for v in codes[int(task.out_of_field_treatment_zone_code)].process_data_variables)
+    off = codes[int(task.out_of_field_treatment_zone_code)]
+    assert all(int(v.process_data_value) == 0 for v in off.process_data_variables)
     assert 'C="0.001368363437"' in xml and 'E="fl oz/acre"' in xml  # raw 0.01 mm³/m² -> fl oz/acre
 
 
@@ -175,7 +177,8 @@ def test_type1_zone_cap_rounds_rates_up(job, tmp_path):
     assert any("rounded up" in n for n in out.notes)
     grd = td.tasks[0].grids[0]
     assert int(grd.type.value) == 1
-    zones = {int(z.code): int(z.process_data_variables[0].process_data_value) for z in td.tasks[0].treatment_zones}
+    zones = {int(z.code): int(z.process_data_variables[0].process_data_value)
+             for z in td.tasks[0].treatment_zones}
     assert len(zones) <= 101
     codes = to_numpy_array(refs["GRD00001"], grd)
     lon, lat, rates = _source_cells_latlon(job.prescription)

@@ -6,9 +6,9 @@ import json
 
 import numpy as np
 import pytest
+from conftest import make_job
 
 from app.export import FORMATS, TERMINALS, ExportError, ExportJob, preflight, render
-from conftest import make_job
 
 
 def test_unknown_format_lists_the_valid_ones(job):

@@ -8,17 +8,18 @@ from fastapi import APIRouter, Response
 from sqlalchemy.orm import Session
 
 from app.api.deps import Reader, SessionDep
+from app.api.errors import register_extra
 from app.api.routes.prescriptions import load_core, owned_prescription
 from app.models import repo
 from app.models.tables import Field, Prescription
+from app.export import ExportError, ExportJob, preflight, render
 from app.pipeline import FieldGeometry
 
 router = APIRouter(prefix="/v1/prescriptions", tags=["exports"])
+register_extra(ExportError, 422, "export_refused")
 
 
-def export_job(session: Session, row: Prescription) -> Any:
-    from app.export import ExportJob
-
+def export_job(session: Session, row: Prescription) -> ExportJob:
     field = repo.get_owned(session, Field, row.org_id, row.field_id)
     core, _labels = load_core(row)
     geometry = FieldGeometry.from_documents(field.boundary, [])
@@ -32,8 +33,6 @@ def export_job(session: Session, row: Prescription) -> Any:
 def export(prescription_id: int, fmt: str, session: SessionDep, caller: Reader,
            terminal: str | None = None) -> Response:
     """The prescription as ``isoxml``, ``shapefile``, ``geojson``, ``geotiff`` or ``png``."""
-    from app.export import render
-
     row = owned_prescription(session, caller.org_id, prescription_id)
     out = render(export_job(session, row), fmt, terminal=terminal)
     headers = {"Content-Disposition": f'attachment; filename="{out.filename}"'}
@@ -46,7 +45,5 @@ def export(prescription_id: int, fmt: str, session: SessionDep, caller: Reader,
 def export_check(prescription_id: int, fmt: str, session: SessionDep, caller: Reader,
                  terminal: str = "generic") -> dict[str, Any]:
     """Pre-flight: will this export load on ``terminal``? Zones, vertices, size, units, CRS."""
-    from app.export import preflight
-
     row = owned_prescription(session, caller.org_id, prescription_id)
     return preflight(export_job(session, row), fmt, terminal)

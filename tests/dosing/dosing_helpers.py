@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 import shapely
 
 from app.dosing.grid import GridSpec
@@ -21,6 +20,3 @@ def make_masks(in_field: np.ndarray, sprayable: np.ndarray | None = None) -> Fie
     return FieldMasks(in_field=in_field, sprayable=spr, no_spray_m=shapely.Polygon())
 
 
-@pytest.fixture
-def grid3():
-    return make_grid(3, 3)

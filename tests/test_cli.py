@@ -1,0 +1,65 @@
+"""The dosewise command: prescribe from files, keys."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from app.cli import main
+from app.species import DATA_DIR
+
+FR = DATA_DIR / "sample_fields" / "fr-ru-de-vaux"
+
+
+def test_prescribe_from_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["prescribe", "--field", str(FR / "field.json"), "--weed-map", str(FR / "weed_map.json"),
+                 "--label", str(DATA_DIR / "labels" / "callisto-fr.json"), "--strategy", "threshold",
+                 "--threshold", "2", "--format", "geojson", "--format", "isoxml", "--out", str(tmp_path)])
+    assert code == 0
+    result = json.loads((tmp_path / "prescription.json").read_text())
+    s = result["summary"]
+    assert 0 < s["treated_area_ha"] < s["field_area_ha"]
+    prod = s["products"][0]
+    assert prod["unit"] == "L/ha" and 0 < prod["total"] < prod["broadcast_total"]
+    fc = json.loads(next(tmp_path.glob("*.geojson")).read_text())
+    assert fc["type"] == "FeatureCollection" and fc["features"]
+    with zipfile.ZipFile(next(tmp_path.glob("*.zip"))) as z:
+        assert any(n.upper().endswith("TASKDATA.XML") for n in z.namelist())
+    out = capsys.readouterr().out
+    assert "saving" in out and "treated" in out
+
+
+def test_prescribe_reports_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    label = json.loads((DATA_DIR / "labels" / "callisto-fr.json").read_text())
+    label["rate_unit"] = "kg/ha"
+    bad = tmp_path / "bad-label.json"
+    bad.write_text(json.dumps(label))
+    code = main(["prescribe", "--field", str(FR / "field.json"), "--weed-map", str(FR / "weed_map.json"),
+                 "--label", str(bad), "--out", str(tmp_path / "out")])
+    assert code == 2
+    assert "formulation" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_keys_create_prints_a_working_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    from app.models import repo
+    from app.models.db import make_engine, session_factory
+    from app.settings import get_settings
+
+    url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+    monkeypatch.setenv("DOSEWISE_DATABASE_URL", url)
+    get_settings.cache_clear()
+    try:
+        assert main(["keys", "create", "--org", "Ferme du Ru", "--role", "farmer"]) == 0
+    finally:
+        get_settings.cache_clear()
+    key = capsys.readouterr().out.strip()
+    engine = make_engine(url)
+    with session_factory(engine)() as s:
+        row = repo.find_api_key(s, key)
+        assert row is not None and row.role == "farmer" and row.organisation.name == "Ferme du Ru"
+    engine.dispose()
