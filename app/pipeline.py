@@ -24,6 +24,7 @@ from app.dosing.prescribe import DosingError, Prescription, Strategy, prescribe
 from app.dosing.sprayer import SprayerProfile
 from app.dosing.units import from_canonical_rate, to_canonical_rate
 from app.geo import reproject, utm_crs_for
+from app.species import catalogue
 
 
 class InputError(ValueError):
@@ -76,8 +77,17 @@ def to_core_strategy(strategy: StrategyIn, labels: Sequence[LabelDoc]) -> Strate
                 raise InputError(f"strategy.rates: {r:g} {lab.rate_unit} for {lab.name} is outside the "
                                  f"label range {lab.min_rate:g}–{lab.max_rate:g} {lab.rate_unit}")
         rates = tuple(to_canonical_rate(r, lab.rate_unit) for r, lab in zip(strategy.rates, labels, strict=True))
-    fields = strategy.model_dump(exclude={"rates"})
-    return Strategy(rates=rates, **fields)
+    fields = strategy.model_dump(exclude={"rates", "competitive_index", "product_prices_per_unit"})
+    # Species without an index given get the catalogue's (illustrative) one.
+    index = {code: float(f["competitive_index"]) for code, f in catalogue().items() if "competitive_index" in f}
+    index.update(strategy.competitive_index)
+    prices: tuple[float, ...] = ()
+    if strategy.product_prices_per_unit is not None:
+        if len(strategy.product_prices_per_unit) != len(labels):
+            raise InputError(f"strategy.product_prices_per_unit: {len(strategy.product_prices_per_unit)} prices "
+                             f"for {len(labels)} products")
+        prices = tuple(strategy.product_prices_per_unit)
+    return Strategy(rates=rates, competitive_index=index, product_prices_per_unit=prices, **fields)
 
 
 def to_core_sprayer(sprayer: SprayerIn, labels: Sequence[LabelDoc]) -> SprayerProfile:
@@ -92,7 +102,8 @@ def to_core_sprayer(sprayer: SprayerIn, labels: Sequence[LabelDoc]) -> SprayerPr
 
 def run(geometry: FieldGeometry, grid: GridSpec, densities_plants_m2: Mapping[str, np.ndarray],
         labels: Sequence[LabelDoc], strategy: StrategyIn, sprayer: SprayerIn, *,
-        wind_from_deg: float | None = None) -> Prescription:
+        wind_from_deg: float | None = None, crop: str | None = None, growth_stage_bbch: int | None = None,
+        season_used: Mapping[str, float] | None = None) -> Prescription:
     """Dose every cell of ``grid`` for ``labels`` on the field.
 
     Raises ``InputError`` when the documents do not fit together and
@@ -109,7 +120,8 @@ def run(geometry: FieldGeometry, grid: GridSpec, densities_plants_m2: Mapping[st
     if not masks.in_field.any():
         raise InputError("weed map: no cell centre of the grid lies inside the field")
     return prescribe(densities_plants_m2, grid, masks, products,
-                     to_core_strategy(strategy, labels), to_core_sprayer(sprayer, labels))
+                     to_core_strategy(strategy, labels), to_core_sprayer(sprayer, labels),
+                     crop=crop, growth_stage_bbch=growth_stage_bbch, season_used=season_used)
 
 
 def product_totals(prescription: Prescription, labels: Sequence[LabelDoc],

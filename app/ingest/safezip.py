@@ -16,7 +16,14 @@ import stat
 import zipfile
 from pathlib import Path, PurePosixPath
 
-from app.ingest.errors import CorruptFile, IngestError, TooLarge, UnsafeArchive, UnsupportedFormat, human_bytes
+from app.ingest.errors import (
+    CorruptFile,
+    IngestError,
+    TooLarge,
+    UnsafeArchive,
+    UnsupportedFormat,
+    human_bytes,
+)
 
 MAX_MEMBERS = 1000
 MAX_UNCOMPRESSED_BYTES = 512 * 2**20

@@ -9,7 +9,6 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
-
 WRITE_OPTION = "dosewise_write"
 
 

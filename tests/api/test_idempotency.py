@@ -48,7 +48,8 @@ def test_keys_are_per_organisation(client: TestClient, make_key: Any, docs: dict
                                    session: Session) -> None:
     a = {**make_key("agronomist", "acme"), "Idempotency-Key": "same"}
     b = {**make_key("agronomist", "globex"), "Idempotency-Key": "same"}
-    ra, rb = client.post("/v1/fields", json=docs["field"], headers=a), client.post("/v1/fields", json=docs["field"], headers=b)
+    ra = client.post("/v1/fields", json=docs["field"], headers=a)
+    rb = client.post("/v1/fields", json=docs["field"], headers=b)
     assert ra.status_code == rb.status_code == 201 and ra.json()["id"] != rb.json()["id"]
     assert _count(session, Field) == 2
 

@@ -105,3 +105,44 @@ def test_every_export_format_and_preflight(client: TestClient, agro: dict[str, s
     assert bad.status_code == 422 and "isoxml" in bad.json()["error"]["message"]
     bad = client.get(f"/v1/prescriptions/{rx['id']}/export/shapefile?terminal=tesla", headers=agro)
     assert bad.status_code == 422 and "john-deere" in bad.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("strategy", ["broadcast", "threshold", "target_efficacy", "economic"])
+def test_every_strategy_over_http_stays_within_label(client: TestClient, agro: dict[str, str],
+                                                      docs: dict[str, Any], strategy: str) -> None:
+    ids = _setup(client, agro, docs)
+    r = client.post("/v1/prescriptions", headers=agro, json={
+        "field_id": ids["field"], "product_ids": [ids["product"]], "strategy": {"name": strategy}})
+    assert r.status_code == 201, r.text
+    rx = r.json()
+    prod = rx["products"][0]
+    # Total product never exceeds the label maximum on the whole sprayable area.
+    assert prod["total"] <= prod["max_rate"] * rx["summary"]["sprayable_area_ha"] + 1e-9
+    assert {c["outcome"] for c in rx["compliance"]} <= {"pass", "info"}
+    if strategy != "broadcast":
+        assert prod["total"] < prod["broadcast_total"]
+        assert rx["summary"]["control_pct"][0] is not None  # ALOMY has a curve on the label
+
+
+def test_crop_not_on_label_is_refused(client: TestClient, agro: dict[str, str], docs: dict[str, Any],
+                                      session: Any) -> None:
+    docs["field"]["crop"] = "sugar_beet"
+    ids = _setup(client, agro, docs)
+    r = client.post("/v1/prescriptions", headers=agro, json={"field_id": ids["field"],
+                                                            "product_ids": [ids["product"]]})
+    assert r.status_code == 422, r.text
+    assert "sugar_beet" in r.json()["error"]["message"]
+
+
+def test_tank_mix_over_http(client: TestClient, agro: dict[str, str], docs: dict[str, Any]) -> None:
+    ids = _setup(client, agro, docs)
+    second = dict(docs["label"], name="Mixamid 200 EC", min_rate=0.2, max_rate=1.0,
+                  efficacy=[{"species": "ALOMY", "model": "LL.4", "b": 2.0, "e": 0.3}])
+    pid2 = client.post("/v1/products", json=second, headers=agro).json()["id"]
+    r = client.post("/v1/prescriptions", headers=agro, json={
+        "field_id": ids["field"], "product_ids": [ids["product"], pid2], "strategy": {"name": "target_efficacy"}})
+    assert r.status_code == 201, r.text
+    prods = r.json()["products"]
+    assert [p["name"] for p in prods] == ["Testazine 500 SC", "Mixamid 200 EC"]
+    for p in prods:
+        assert 0 < p["total"] <= p["max_rate"] * r.json()["summary"]["sprayable_area_ha"]

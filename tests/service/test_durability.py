@@ -21,9 +21,9 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from app.models import repo
 from app.models.db import make_engine, session_factory
 from app.models.migrate import upgrade
-from app.models import repo
 from app.models.tables import Field, WeedMap
 from tests.api.conftest import FIELD, weed_grid
 

@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 from app.api.deps import Reader, SessionDep
 from app.api.errors import register_extra
 from app.api.routes.prescriptions import load_core, owned_prescription
+from app.export import ExportError, ExportJob, preflight, render
 from app.models import repo
 from app.models.tables import Field, Prescription
-from app.export import ExportError, ExportJob, preflight, render
 from app.pipeline import FieldGeometry
 
 router = APIRouter(prefix="/v1/prescriptions", tags=["exports"])

@@ -58,7 +58,7 @@ def create_prescription(session: SessionDep, org_id: int, body: PrescriptionCrea
     grid = weed_map_grid(wmap)
     core = run(FieldGeometry.from_documents(field.boundary, field.sensitive_features), grid,
                weed_map_densities(wmap), labels, body.strategy, body.sprayer,
-               wind_from_deg=body.wind_from_deg)
+               wind_from_deg=body.wind_from_deg, crop=field.crop, growth_stage_bbch=field.growth_stage_bbch)
     summary = core.summary.as_dict()
     summary["products"] = product_totals(core, labels, [p.id for p in products])
     row = Prescription(

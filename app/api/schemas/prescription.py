@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class StrategyIn(BaseModel):
@@ -18,6 +18,27 @@ class StrategyIn(BaseModel):
         default=None, description="one rate per product in the label's rate_unit; default: label max"
     )
     threshold_plants_m2: float = Field(default=1.0, ge=0, description="threshold strategy: plants/m²")
+    control_target: float = Field(default=0.9, gt=0, lt=1, description="target_efficacy: control in dense patches")
+    control_min: float = Field(default=0.7, gt=0, lt=1, description="target_efficacy: control for a lone plant")
+    control_half_density_plants_m2: float = Field(default=10.0, gt=0)
+    presence_plants_m2: float = Field(default=0.0, ge=0, description="a species counts as present above this")
+    min_rate_rule: Literal["raise_to_min", "skip"] = Field(
+        default="raise_to_min", description="a cell needing less than the label minimum gets the minimum or nothing")
+    crop_price_per_t: float = Field(default=200.0, ge=0, description="economic: crop price per tonne")
+    expected_yield_t_ha: float = Field(default=7.5, gt=0, description="weed-free yield, t/ha")
+    cousens_i_pct_per_plant_m2: float = Field(default=6.6027, gt=0, description="Cousens I, % loss per plant/m²")
+    cousens_a_pct: float = Field(default=34.894, gt=0, le=100, description="Cousens A, maximum % loss")
+    competitive_index: dict[str, float] = Field(
+        default_factory=dict, description="plant equivalents per plant by EPPO code; default: species catalogue")
+    product_prices_per_unit: list[float] | None = Field(
+        default=None, description="price per L or kg of each product; default: the label's price")
+    economic_candidates: int = Field(default=33, ge=2, le=257)
+
+    @model_validator(mode="after")
+    def _control_order(self) -> StrategyIn:
+        if self.control_min > self.control_target:
+            raise ValueError("control_min must not exceed control_target")
+        return self
 
 
 class SprayerIn(BaseModel):
@@ -49,7 +70,8 @@ class PrescriptionCreate(BaseModel):
     strategy: StrategyIn = Field(default_factory=StrategyIn)
     sprayer: SprayerIn = Field(default_factory=SprayerIn)
     wind_from_deg: float | None = Field(default=None, ge=0, lt=360,
-                                        description="wind direction (from), degrees; enables downwind buffers")
+                                        description="wind direction (from), degrees; without it a drift-prone "
+                                                    "product's downwind buffer is laid all round the field")
 
 
 class ProductTotal(BaseModel):
