@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.models.tables import (
     Advice,
+    Application,
     ApiKey,
     Field,
     IdempotencyRecord,
@@ -138,3 +139,21 @@ def get_advice(session: Session, prescription_id: int, lang: str) -> Advice | No
 def find_idempotency(session: Session, org_id: int, key: str) -> IdempotencyRecord | None:
     return session.scalar(select(IdempotencyRecord).where(IdempotencyRecord.org_id == org_id,
                                                           IdempotencyRecord.key == key))
+
+
+def applications_of_field(session: Session, field_id: int) -> Sequence[Application]:
+    return session.scalars(select(Application).where(Application.field_id == field_id)
+                           .order_by(Application.applied_at)).all()
+
+
+def season_used(session: Session, field_id: int, product_ids: Sequence[int], year: int) -> dict[int, float]:
+    """Canonical amount per ha (L/ha or kg/ha) of each product already applied in ``year``.
+
+    An application on part of the field counts in full: the cells it covered are
+    not known here, so the season remainder errs on the safe side.
+    """
+    out = {pid: 0.0 for pid in product_ids}
+    for app in applications_of_field(session, field_id):
+        if app.product_id in out and app.applied_at.year == year:
+            out[app.product_id] += app.rate_canonical
+    return out

@@ -146,3 +146,26 @@ def test_tank_mix_over_http(client: TestClient, agro: dict[str, str], docs: dict
     assert [p["name"] for p in prods] == ["Testazine 500 SC", "Mixamid 200 EC"]
     for p in prods:
         assert 0 < p["total"] <= p["max_rate"] * r.json()["summary"]["sprayable_area_ha"]
+
+
+def test_as_applied_counts_against_season_maximum(client: TestClient, agro: dict[str, str],
+                                                  docs: dict[str, Any]) -> None:
+    """Label: max 2.0 L/ha per application, 3.0 L/ha per season; 2.0 already applied leaves 1.0."""
+    from datetime import UTC, datetime
+
+    ids = _setup(client, agro, docs)
+    now = datetime.now(UTC).isoformat()
+    r = client.post(f"/v1/fields/{ids['field']}/applications", headers=agro, json={
+        "product_id": ids["product"], "rate": {"value": 2000, "unit": "mL/ha"}, "applied_at": now})
+    assert r.status_code == 201, r.text
+    assert r.json()["rate_label_unit"] == pytest.approx(2.0) and r.json()["label_unit"] == "L/ha"
+    rx = client.post("/v1/prescriptions", headers=agro, json={
+        "field_id": ids["field"], "product_ids": [ids["product"]], "strategy": {"name": "broadcast"}}).json()
+    prod = rx["products"][0]
+    assert prod["total"] == pytest.approx(1.0 * rx["summary"]["sprayable_area_ha"], rel=1e-4)
+    assert any(c["check"] == "season_max" for c in rx["compliance"])
+    # a rate in a unit the label does not use is refused, and nothing is stored
+    bad = client.post(f"/v1/fields/{ids['field']}/applications", headers=agro, json={
+        "product_id": ids["product"], "rate": {"value": 1, "unit": "kg/ha"}, "applied_at": now})
+    assert bad.status_code == 422 and "kg/ha" in bad.json()["error"]["message"]
+    assert len(client.get(f"/v1/fields/{ids['field']}/applications", headers=agro).json()) == 1

@@ -12,12 +12,15 @@ from fastapi.responses import JSONResponse
 from app.api.deps import FieldWriter, Reader, SessionDep
 from app.api.errors import NotFound
 from app.api.idempotency import IdempotencyKey, fingerprint, respond_once
+from app.api.schemas.application import ApplicationCreate, ApplicationPublic
 from app.api.schemas.field import FieldCreate, FieldPublic
+from app.api.schemas.label import LabelDoc
 from app.api.schemas.weed_map import WeedMapCreate, WeedMapPublic, grid_to_array
 from app.dosing.grid import GridSpec
+from app.dosing.units import UnitError, canonical_unit, from_canonical_rate, to_canonical_rate
 from app.geo import reproject
 from app.models import arrays, repo
-from app.models.tables import Field, WeedMap
+from app.models.tables import Application, Field, Product, WeedMap
 from app.pipeline import FieldGeometry, InputError, check_metric_crs
 from app.species import unknown_codes
 
@@ -156,3 +159,48 @@ def get_weed_map(field_id: int, map_id: int, session: SessionDep, caller: Reader
     if row is None or row.field_id != field_id:
         raise NotFound(f"weed map {map_id} of field {field_id} not found")
     return weed_map_public(row)
+
+
+def application_public(row: Application, label: LabelDoc) -> ApplicationPublic:
+    return ApplicationPublic(
+        id=row.id, field_id=row.field_id, product_id=row.product_id,
+        rate={"value": row.rate_value, "unit": row.rate_unit},  # type: ignore[arg-type]
+        rate_label_unit=round(from_canonical_rate(row.rate_canonical, label.rate_unit), 6),
+        label_unit=label.rate_unit, area_ha=row.area_ha, applied_at=row.applied_at, source=row.source,
+        created_at=row.created_at,
+    )
+
+
+def _owned_label(session: SessionDep, org_id: int, product_id: int) -> LabelDoc:
+    prod = repo.get_owned(session, Product, org_id, product_id)
+    if prod is None:
+        raise NotFound(f"product_id: product {product_id} not found")
+    return LabelDoc.model_validate(prod.label)
+
+
+@router.post("/{field_id}/applications", status_code=status.HTTP_201_CREATED, response_model=ApplicationPublic)
+def post_application(field_id: int, body: ApplicationCreate, session: SessionDep, caller: FieldWriter,
+                     idempotency_key: IdempotencyKey = None) -> JSONResponse:
+    """Record an application already made; later prescriptions count it against the season maximum."""
+    field = owned_field(session, caller.org_id, field_id)
+    label = _owned_label(session, caller.org_id, body.product_id)
+    if canonical_unit(body.rate.unit) != canonical_unit(label.rate_unit):
+        raise UnitError(f"rate.unit: {body.rate.unit!r} is not a unit of {label.name}, whose rates are "
+                        f"{label.rate_unit} ({'volume' if label.formulation == 'liquid' else 'mass'} per area)")
+
+    def produce() -> ApplicationPublic:
+        row = repo.add(session, Application(
+            org_id=caller.org_id, field_id=field.id, product_id=body.product_id, rate_value=body.rate.value,
+            rate_unit=body.rate.unit, rate_canonical=to_canonical_rate(body.rate.value, body.rate.unit),
+            area_ha=body.area_ha, applied_at=body.applied_at, source=body.source))
+        return application_public(row, label)
+
+    where = f"POST /v1/fields/{field_id}/applications"
+    return respond_once(session, caller, idempotency_key, where, fingerprint(where, body), produce)
+
+
+@router.get("/{field_id}/applications", response_model=list[ApplicationPublic])
+def list_applications(field_id: int, session: SessionDep, caller: Reader) -> list[ApplicationPublic]:
+    owned_field(session, caller.org_id, field_id)
+    return [application_public(a, _owned_label(session, caller.org_id, a.product_id))
+            for a in repo.applications_of_field(session, field_id)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, status
@@ -55,10 +56,13 @@ def create_prescription(session: SessionDep, org_id: int, body: PrescriptionCrea
             raise NotFound(f"product_ids: product {pid} not found")
         products.append(prod)
     labels = [LabelDoc.model_validate(p.label) for p in products]
+    year = datetime.now(UTC).year
+    used = repo.season_used(session, field.id, [p.id for p in products], year)
     grid = weed_map_grid(wmap)
     core = run(FieldGeometry.from_documents(field.boundary, field.sensitive_features), grid,
                weed_map_densities(wmap), labels, body.strategy, body.sprayer,
-               wind_from_deg=body.wind_from_deg, crop=field.crop, growth_stage_bbch=field.growth_stage_bbch)
+               wind_from_deg=body.wind_from_deg, crop=field.crop, growth_stage_bbch=field.growth_stage_bbch,
+               season_used={lab.name: used[p.id] for lab, p in zip(labels, products, strict=True)})
     summary = core.summary.as_dict()
     summary["products"] = product_totals(core, labels, [p.id for p in products])
     row = Prescription(

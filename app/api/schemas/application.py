@@ -1,0 +1,43 @@
+"""As-applied records: what was already sprayed on a field."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.api.schemas.label import RateUnit
+
+
+class Rate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    value: float = Field(ge=0)
+    unit: RateUnit
+
+
+class ApplicationCreate(BaseModel):
+    """One application of one product, e.g. from a terminal's as-applied summary."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "product_id": 1, "rate": {"value": 1.0, "unit": "L/ha"}, "area_ha": 12.5,
+        "applied_at": "2026-05-02T09:30:00Z", "source": "terminal"}]})
+
+    product_id: int
+    rate: Rate = Field(description="applied rate, in a unit of the same kind as the label's")
+    area_ha: float | None = Field(default=None, gt=0)
+    applied_at: datetime
+    source: str | None = Field(default=None, max_length=64)
+
+
+class ApplicationPublic(BaseModel):
+    id: int
+    field_id: int
+    product_id: int
+    rate: Rate
+    rate_label_unit: float = Field(description="the applied rate in the label's rate_unit")
+    label_unit: str
+    area_ha: float | None
+    applied_at: datetime
+    source: str | None
+    created_at: datetime
