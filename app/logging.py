@@ -7,8 +7,10 @@ import logging
 import sys
 import time
 import uuid
+import zlib
 from typing import Any
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("dosewise.request")
@@ -35,10 +37,6 @@ def configure(level: str = "INFO", as_json: bool = True) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     root.propagate = False
-
-
-class BodyTooLarge(Exception):
-    pass
 
 
 class RequestMiddleware:
@@ -69,14 +67,34 @@ class RequestMiddleware:
             return
 
         received = 0
+        gunzip = None
+        if headers.get(b"content-encoding", b"").strip().lower() == b"gzip":
+            # Bodies from mobile links often come gzipped: inflate as they arrive,
+            # holding the inflated size to the same limit (no zip bombs).
+            gunzip = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            scope = dict(scope)
+            scope["headers"] = [(k, v) for k, v in scope["headers"]
+                                if k not in (b"content-encoding", b"content-length")]
 
         async def limited_receive() -> Message:
             nonlocal received
             message = await receive()
             if message["type"] == "http.request":
-                received += len(message.get("body", b""))
+                body = message.get("body", b"")
+                if gunzip is not None:
+                    try:
+                        body = gunzip.decompress(body, limit - received + 1)
+                        if not message.get("more_body", False):
+                            body += gunzip.flush()
+                    except zlib.error as exc:
+                        raise HTTPException(400, f"gzip body cannot be inflated: {exc}") from None
+                    message = {**message, "body": body}
+                received += len(body)
                 if received > limit:
-                    raise BodyTooLarge
+                    # An HTTPException, not a private error: the framework turns any other
+                    # exception raised while it parses a body into a vague 400.
+                    raise HTTPException(413, f"request body exceeds the limit of {limit} bytes "
+                                             f"(DOSEWISE_MAX_BODY_MB)")
             return message
 
         async def send_wrapper(message: Message) -> None:
@@ -88,9 +106,6 @@ class RequestMiddleware:
 
         try:
             await self.app(scope, limited_receive, send_wrapper)
-        except BodyTooLarge:
-            status["code"] = 413
-            await _send_413(send, limit, request_id)
         except Exception:
             _log(scope, 500, start, request_id, exc_info=True)
             raise
@@ -98,10 +113,13 @@ class RequestMiddleware:
 
 
 async def _send_413(send: Send, limit: int, request_id: str) -> None:
-    body = json.dumps({"error": {"code": "too_large",
-                                 "message": f"request body exceeds the limit of {limit} bytes "
-                                            f"(DOSEWISE_MAX_BODY_MB)"}}).encode()
-    await send({"type": "http.response.start", "status": 413,
+    await _send_error(send, 413, "too_large",
+                      f"request body exceeds the limit of {limit} bytes (DOSEWISE_MAX_BODY_MB)", request_id)
+
+
+async def _send_error(send: Send, status: int, code: str, message: str, request_id: str) -> None:
+    body = json.dumps({"error": {"code": code, "message": message}}).encode()
+    await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"), (b"x-request-id", request_id.encode()),
                             (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})

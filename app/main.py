@@ -48,6 +48,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = session_factory(engine)
+    app.state.write_session_factory = session_factory(engine, write=True)
     errors.install(app)
     for router in (meta.router, fields.router, products.router, prescriptions.router, dose_response.router):
         app.include_router(router)
@@ -58,7 +59,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
 def _optional_routers(app: FastAPI) -> None:
     """Capabilities that live in their own folders register their routes here."""
-    from app.api.routes import advice, exports
+    from app.api.routes import advice, exports, uploads
 
+    app.include_router(uploads.router)
     app.include_router(exports.router)
     app.include_router(advice.router)

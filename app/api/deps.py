@@ -24,8 +24,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    write = request.method not in ("GET", "HEAD", "OPTIONS")
-    yield from session_scope(request.app.state.session_factory, write=write)
+    read_only = request.method in ("GET", "HEAD", "OPTIONS")
+    state = request.app.state
+    yield from session_scope(state.session_factory if read_only else state.write_session_factory)
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
@@ -54,6 +55,8 @@ def get_caller(request: Request, session: SessionDep) -> Caller:
         raise HTTPException(401, "invalid, revoked or expired API key", headers={"WWW-Authenticate": "Bearer"})
     caller = Caller(org_id=key.org_id, org_name=key.organisation.name, role=key.role, key_prefix=key.prefix)
     request.state.caller = caller
+    # End the read so a slow upload streamed after this holds no database lock.
+    session.rollback()
     return caller
 
 

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 import shapely
-from pyogrio.errors import DataSourceError, DataLayerError
+from pyogrio.errors import DataLayerError, DataSourceError
 from pyogrio.raw import read as ogr_read
 from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry

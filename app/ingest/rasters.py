@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 import rasterio
-import shapely
+from affine import Affine
 from rasterio.enums import Resampling
 from rasterio.errors import RasterioError
 from rasterio.warp import reproject as warp_reproject
@@ -47,6 +47,7 @@ from app.species import unknown_codes
 
 RESAMPLINGS: tuple[str, ...] = ("average", "bilinear", "nearest")
 
+_GDAL_CACHE_BYTES = 32 * 2**20
 _TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
 
 
@@ -65,6 +66,7 @@ def grid_for_field(boundary_wgs84: BaseGeometry | Mapping[str, Any], cell_size_m
 
     Examples
     --------
+    >>> import shapely
     >>> sq = shapely.box(2.0, 48.0, 2.01, 48.01)
     >>> g = grid_for_field(sq, 1.0)
     >>> g.crs, g.x0_m % 1.0, g.n_cols, g.n_rows
@@ -217,6 +219,7 @@ def read_weed_geotiff(source: Source, grid: GridSpec, *, species: Sequence[str] 
 
     Examples
     --------
+    >>> import shapely
     >>> read_weed_geotiff(b"GIF89a", grid_for_field(shapely.box(2, 48, 2.001, 48.001), 1.0), name="m.gif")
     Traceback (most recent call last):
     ...
@@ -234,6 +237,14 @@ def _read(path: Path, grid: GridSpec, species: Any, resampling: str | None, name
         head = fh.read(8)
     if head[:4] not in _TIFF_MAGIC:
         raise UnsupportedFormat(f"{name}: not a TIFF file (it starts with {head[:6]!r})")
+    # Each block is read once, so GDAL's block cache (5 % of RAM by default)
+    # would only hold a second copy of the raster: keep it small.
+    with rasterio.Env(GDAL_CACHEMAX=_GDAL_CACHE_BYTES):
+        return _read_open(path, grid, species, resampling, name, num_threads)
+
+
+def _read_open(path: Path, grid: GridSpec, species: Any, resampling: str | None, name: str,
+               num_threads: int) -> WeedRaster:
     try:
         src_ctx = rasterio.open(path)
     except RasterioError as exc:
@@ -249,9 +260,11 @@ def _read(path: Path, grid: GridSpec, species: Any, resampling: str | None, name
         codes = _band_species(src, species, name)
         win, pixel_m = _source_window(src, grid, name)
         chosen = resampling or ("average" if pixel_m <= grid.cell_size_m * 1.0001 else "nearest")
-        win_transform = src.window_transform(win)
+        t = src.transform  # north-up (checked above); src.window_transform warns under affine 3
+        win_transform = Affine(t.a, 0.0, t.c + win.col_off * t.a, 0.0, t.e, t.f + win.row_off * t.e)
         densities: dict[str, np.ndarray] = {}
         covered = np.zeros(grid.shape, dtype=bool)
+        gap = np.empty(grid.shape, dtype=bool)  # reused: no fresh temporaries per band
         for b, code in enumerate(codes, start=1):
             where = f"{name}: band {b} ({code})"
             try:
@@ -264,9 +277,9 @@ def _read(path: Path, grid: GridSpec, species: Any, resampling: str | None, name
                            dst_transform=grid.transform, dst_crs=grid.crs, dst_nodata=np.nan,
                            resampling=Resampling[chosen], num_threads=num_threads)
             del a
-            ok = np.isfinite(dst)
-            covered |= ok
-            np.copyto(dst, 0.0, where=~ok)
+            np.isnan(dst, out=gap)
+            np.copyto(dst, 0.0, where=gap)
+            covered |= np.logical_not(gap, out=gap)
             densities[code] = dst
         src_crs = src.crs.to_string()
     n_cov = int(covered.sum())

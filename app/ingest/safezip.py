@@ -83,9 +83,10 @@ class SafeZip:
             if info.flag_bits & 0x1:
                 raise UnsupportedFormat(f"{name}: member {info.filename!r} is encrypted")
             total += info.file_size
-            if info.file_size > 1 << 20 and info.file_size > max_ratio * max(info.compress_size, 1):
-                raise TooLarge(f"{name}: member {info.filename!r} inflates {info.file_size / max(info.compress_size, 1):.0f}"
-                               f" times (more than {max_ratio:g}); refused as a possible zip bomb",
+            ratio = info.file_size / max(info.compress_size, 1)
+            if info.file_size > 1 << 20 and ratio > max_ratio:
+                raise TooLarge(f"{name}: member {info.filename!r} inflates {ratio:.0f} times (more than "
+                               f"{max_ratio:g}); refused as a possible zip bomb",
                                cap_bytes=max_uncompressed_bytes)
         if total > max_uncompressed_bytes:
             raise TooLarge(f"{name}: uncompressed content of {human_bytes(total)} is over the "

@@ -52,19 +52,17 @@ def get_engine(url: str) -> Engine:
     return make_engine(url)
 
 
-def session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False)
+def session_factory(engine: Engine, *, write: bool = False) -> sessionmaker[Session]:
+    """Sessions on ``engine``; ``write`` ones make SQLite take its write lock when
+    their transaction begins (lazily, at the first statement; other databases
+    ignore the option)."""
+    bind = engine.execution_options(**{WRITE_OPTION: True}) if write else engine
+    return sessionmaker(bind=bind, expire_on_commit=False)
 
 
-def session_scope(factory: sessionmaker[Session], *, write: bool = False) -> Iterator[Session]:
-    """A session that rolls back whatever was not committed, then closes.
-
-    ``write`` marks a session that will write, so SQLite takes its write lock
-    when the transaction begins (other databases ignore the option).
-    """
+def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session that rolls back whatever was not committed, then closes."""
     session = factory()
-    if write:
-        session.connection(execution_options={WRITE_OPTION: True})
     try:
         yield session
     except BaseException:

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 
 from app.models.tables import (
     Advice,
-    Application,
     ApiKey,
+    Application,
     Field,
     IdempotencyRecord,
     Organisation,
@@ -152,7 +152,7 @@ def season_used(session: Session, field_id: int, product_ids: Sequence[int], yea
     An application on part of the field counts in full: the cells it covered are
     not known here, so the season remainder errs on the safe side.
     """
-    out = {pid: 0.0 for pid in product_ids}
+    out = dict.fromkeys(product_ids, 0.0)
     for app in applications_of_field(session, field_id):
         if app.product_id in out and app.applied_at.year == year:
             out[app.product_id] += app.rate_canonical

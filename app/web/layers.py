@@ -10,6 +10,7 @@ with nearest neighbour: one byte per cell and a legend that stays exact.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from io import BytesIO
@@ -19,7 +20,7 @@ import shapely
 from affine import Affine
 from PIL import Image
 from rasterio import features
-from rasterio.warp import Resampling, calculate_default_transform, reproject
+from rasterio.warp import Resampling, reproject
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
@@ -66,17 +67,23 @@ def mercator_overlay(grid: GridSpec, *, max_px: int = 2048) -> Overlay:
     >>> g = GridSpec(crs="EPSG:32631", x0_m=500000.0, y0_m=5400100.0, cell_size_m=1.0, n_rows=100, n_cols=100)
     >>> ov = mercator_overlay(g)
     >>> 100 <= ov.width <= 102 and 100 <= ov.height <= 102, round(ov.west, 3), round(ov.north, 3)
-    (True, 3.0, 48.749)
+    (True, 3.0, 48.754)
     """
     left, bottom, right, top = grid.bounds_m
-    dst, width, height = calculate_default_transform(grid.crs, WEB_MERCATOR, grid.n_cols, grid.n_rows,
-                                                     left, bottom, right, top)
-    if max(width, height) > max_px:
-        res = dst.a * max(width, height) / max_px
-        dst, width, height = calculate_default_transform(grid.crs, WEB_MERCATOR, grid.n_cols, grid.n_rows,
-                                                         left, bottom, right, top, resolution=res)
-    x0, y0 = dst.c, dst.f
-    x1, y1 = x0 + width * dst.a, y0 + height * dst.e
+    # The grid's outline, densely sampled: its edges bend a little in Mercator.
+    t = np.linspace(0.0, 1.0, 33)
+    xs = np.concatenate([left + (right - left) * t, np.full_like(t, right), right - (right - left) * t,
+                         np.full_like(t, left)])
+    ys = np.concatenate([np.full_like(t, top), top - (top - bottom) * t, np.full_like(t, bottom),
+                         bottom + (top - bottom) * t])
+    mx, my = transformer(grid.crs, WEB_MERCATOR).transform(xs, ys)
+    x0, x1, y0, y1 = float(np.min(mx)), float(np.max(mx)), float(np.max(my)), float(np.min(my))
+    # As GDAL's default: keep the number of pixels along the diagonal.
+    res = math.hypot(x1 - x0, y0 - y1) / math.hypot(grid.n_cols, grid.n_rows)
+    res = max(res, max(x1 - x0, y0 - y1) / max_px)
+    width, height = max(1, math.ceil((x1 - x0) / res)), max(1, math.ceil((y0 - y1) / res))
+    dst = Affine(res, 0.0, x0, 0.0, -res, y0)
+    x1, y1 = x0 + width * res, y0 - height * res
     lon, lat = transformer(WEB_MERCATOR, "EPSG:4326").transform([x0, x1], [y1, y0])
     return Overlay(width=int(width), height=int(height), transform=dst,
                    south=float(lat[0]), west=float(lon[0]), north=float(lat[1]), east=float(lon[1]))

@@ -94,7 +94,7 @@ def weed_map_densities(row: WeedMap) -> dict[str, np.ndarray]:
 
 def store_weed_map(session: SessionDep, field: Field, crs: str, x0_m: float, y0_m: float,
                    cell_size_m: float, densities: dict[str, np.ndarray], *, source: str | None = None,
-                   captured_at: Any = None) -> WeedMap:
+                   captured_at: Any = None, ingest: dict[str, Any] | None = None) -> WeedMap:
     """Check a density stack against its field and store it as the field's next version."""
     check_metric_crs(crs)
     unknown = unknown_codes(list(densities))
@@ -116,6 +116,8 @@ def store_weed_map(session: SessionDep, field: Field, crs: str, x0_m: float, y0_
         for code, a in densities.items()
     }
     stats["_coverage"] = {"field_share_covered": round(overlap / boundary_m.area, 4)}
+    if ingest:
+        stats["_ingest"] = ingest
     row = WeedMap(
         org_id=field.org_id, field_id=field.id, version=repo.next_weed_map_version(session, field.id),
         crs=crs, x0_m=x0_m, y0_m=y0_m, cell_size_m=cell_size_m, n_rows=grid.n_rows, n_cols=grid.n_cols,
