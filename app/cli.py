@@ -117,7 +117,7 @@ def cmd_prescribe(args: argparse.Namespace) -> int:
                     n_rows=first.shape[0], n_cols=first.shape[1])
     strategy = StrategyIn(name=args.strategy, threshold_plants_m2=args.threshold, rates=args.rate)
     geometry = FieldGeometry.from_documents(field.boundary, [f.model_dump() for f in field.sensitive_features])
-    core = run(geometry, grid, densities, labels, strategy, SprayerIn(), wind_from_deg=args.wind_from,
+    core, _no_spray = run(geometry, grid, densities, labels, strategy, SprayerIn(), wind_from_deg=args.wind_from,
                crop=field.crop, growth_stage_bbch=field.growth_stage_bbch)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -64,3 +64,7 @@ def _optional_routers(app: FastAPI) -> None:
     app.include_router(uploads.router)
     app.include_router(exports.router)
     app.include_router(advice.router)
+
+    from app.web.routes import router as web_router
+
+    app.include_router(web_router)

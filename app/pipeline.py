@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import shapely
+import shapely.geometry
 from pyproj import CRS
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
@@ -19,7 +20,7 @@ from shapely.geometry.base import BaseGeometry
 from app.api.schemas.label import LabelDoc
 from app.api.schemas.prescription import SprayerIn, StrategyIn
 from app.dosing.grid import GridSpec
-from app.dosing.masks import SensitiveFeature, build_masks
+from app.dosing.masks import FieldMasks, SensitiveFeature, build_masks
 from app.dosing.prescribe import DosingError, Prescription, Strategy, prescribe
 from app.dosing.sprayer import SprayerProfile
 from app.dosing.units import from_canonical_rate, to_canonical_rate
@@ -100,13 +101,21 @@ def to_core_sprayer(sprayer: SprayerIn, labels: Sequence[LabelDoc]) -> SprayerPr
     return SprayerProfile(rate_levels=levels, **fields)
 
 
+def no_spray_wgs84(masks: FieldMasks, field_m: BaseGeometry, crs: str) -> dict[str, Any]:
+    """The buffers and no-spray zones inside the field, as GeoJSON in WGS84."""
+    inside = masks.no_spray_m.intersection(field_m) if not masks.no_spray_m.is_empty else masks.no_spray_m
+    return shapely.geometry.mapping(reproject(inside, crs, "EPSG:4326")) if not inside.is_empty else \
+        {"type": "GeometryCollection", "geometries": []}
+
+
 def run(geometry: FieldGeometry, grid: GridSpec, densities_plants_m2: Mapping[str, np.ndarray],
         labels: Sequence[LabelDoc], strategy: StrategyIn, sprayer: SprayerIn, *,
         wind_from_deg: float | None = None, crop: str | None = None, growth_stage_bbch: int | None = None,
-        season_used: Mapping[str, float] | None = None) -> Prescription:
+        season_used: Mapping[str, float] | None = None) -> tuple[Prescription, dict[str, Any]]:
     """Dose every cell of ``grid`` for ``labels`` on the field.
 
-    Raises ``InputError`` when the documents do not fit together and
+    Returns the prescription and its no-spray zones inside the field (GeoJSON,
+    WGS84). Raises ``InputError`` when the documents do not fit together and
     ``DosingError`` when the label forbids what was asked.
     """
     check_metric_crs(grid.crs)
@@ -119,9 +128,10 @@ def run(geometry: FieldGeometry, grid: GridSpec, densities_plants_m2: Mapping[st
     masks = build_masks(grid, field_m, features_m, products, wind_from_deg=wind_from_deg)
     if not masks.in_field.any():
         raise InputError("weed map: no cell centre of the grid lies inside the field")
-    return prescribe(densities_plants_m2, grid, masks, products,
-                     to_core_strategy(strategy, labels), to_core_sprayer(sprayer, labels),
-                     crop=crop, growth_stage_bbch=growth_stage_bbch, season_used=season_used)
+    rx = prescribe(densities_plants_m2, grid, masks, products,
+                   to_core_strategy(strategy, labels), to_core_sprayer(sprayer, labels),
+                   crop=crop, growth_stage_bbch=growth_stage_bbch, season_used=season_used)
+    return rx, no_spray_wgs84(masks, field_m, grid.crs)
 
 
 def product_totals(prescription: Prescription, labels: Sequence[LabelDoc],

@@ -640,7 +640,10 @@ def prescribe(densities_plants_m2: Mapping[str, np.ndarray], grid: GridSpec, mas
     rates = np.empty((n_prod, n_rows, n_cols), dtype=np.float32)
     r32 = [np.float32(r) for r in ref]
     hi32 = [_f32_at_most(c) for c in mix.caps]
-    lo32 = [_f32_at_least(p.min_rate) for p in products]
+    # The cap is law. Where the label minimum equals the maximum (single-rate
+    # labels) and float32 cannot hold it, the minimum may round up past the cap:
+    # then cells get the cap, one float32 step (~1e-7 relative) under the minimum.
+    lo32 = [min(_f32_at_least(p.min_rate), hi) for p, hi in zip(products, hi32, strict=True)]
     k_ref = [1.0 - float(mix.survival(s, lam_ref)) for s in species]
     ci32 = [np.float32(v) for v in ci]
     kref_ci = [np.float32(ci[j] * k_ref[j]) for j in range(len(species))]
@@ -761,7 +764,7 @@ def prescribe(densities_plants_m2: Mapping[str, np.ndarray], grid: GridSpec, mas
         cap = mix.caps[k]
         _note(compliance, "max_rate", "pass" if top <= cap else "fail",
               f"{p.name}: highest cell rate {top:g} {p.canonical_unit}, cap {cap:g}")
-        ok_min = st["treated"] == 0 or low >= p.min_rate
+        ok_min = st["treated"] == 0 or low >= float(lo32[k])
         _note(compliance, "min_rate", "pass" if ok_min else "fail",
               f"{p.name}: lowest sprayed rate {low if st['treated'] else 0:g}, label minimum "
               f"{p.min_rate:g} {p.canonical_unit}")

@@ -124,6 +124,8 @@ class Prescription(Base):
     rates: Mapped[bytes] = mapped_column(LargeBinary)
     summary: Mapped[dict[str, Any]] = mapped_column(JSON)
     compliance: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    wind_from_deg: Mapped[float | None] = mapped_column(Float)
+    no_spray: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # GeoJSON, WGS84, inside the field
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import gzip
 import json
 import logging
-import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -167,7 +166,7 @@ def prescription_layers_doc(session: Session, row: Prescription) -> dict[str, An
     geometry = FieldGeometry.from_documents(field.boundary, field.sensitive_features)
     west, south, east, north = geometry.boundary_wgs84.bounds
     info = public(row).model_dump(mode="json")
-    no_spray, buffers = _no_spray(geometry, core, row.compliance)
+    no_spray, buffers = _no_spray(geometry, core, row.wind_from_deg)
     return {
         "prescription": {k: info[k] for k in ("id", "field_id", "weed_map_id", "weed_map_version", "strategy",
                                               "sprayer", "grid", "created_at", "links")},
@@ -196,23 +195,13 @@ def _feature(geom: BaseGeometry, properties: dict[str, Any]) -> dict[str, Any] |
     return {"type": "Feature", "properties": properties, "geometry": mapping(geom)}
 
 
-def _wind_from_deg(compliance: list[dict[str, Any]]) -> float | None:
-    """The wind direction the prescription was dosed for, as its compliance report records it."""
-    for item in compliance:
-        if item.get("check") == "downwind_buffer":
-            m = re.search(r"wind from ([0-9.]+) deg", str(item.get("detail", "")))
-            if m:
-                return float(m.group(1))
-    return None
-
-
 def _no_spray(geometry: FieldGeometry, core: CorePrescription,
-              compliance: list[dict[str, Any]]) -> tuple[BaseGeometry, dict[str, float]]:
+              wind_from_deg: float | None) -> tuple[BaseGeometry, dict[str, float]]:
     """Buffers and no-spray zones inside the field (WGS84), as ``build_masks`` laid them."""
     crs = core.grid.crs
     field_m = reproject(geometry.boundary_wgs84, "EPSG:4326", crs)
     features_m = [SensitiveFeature(kind, reproject(g, "EPSG:4326", crs)) for kind, _name, g in geometry.features]
-    masks = build_masks(core.grid, field_m, features_m, core.products, wind_from_deg=_wind_from_deg(compliance))
+    masks = build_masks(core.grid, field_m, features_m, core.products, wind_from_deg=wind_from_deg)
     buffers = dict(masks.buffers_m or {})
     if masks.downwind_buffer_m:
         buffers["downwind"] = masks.downwind_buffer_m

@@ -169,3 +169,19 @@ def test_as_applied_counts_against_season_maximum(client: TestClient, agro: dict
         "product_id": ids["product"], "rate": {"value": 1, "unit": "kg/ha"}, "applied_at": now})
     assert bad.status_code == 422 and "kg/ha" in bad.json()["error"]["message"]
     assert len(client.get(f"/v1/fields/{ids['field']}/applications", headers=agro).json()) == 1
+
+
+def test_no_spray_zone_is_returned_in_wgs84(client: TestClient, agro: dict[str, str], docs: dict[str, Any]) -> None:
+    import shapely
+    from shapely.geometry import shape
+
+    ids = _setup(client, agro, docs)
+    rx = client.post("/v1/prescriptions", headers=agro, json={
+        "field_id": ids["field"], "product_ids": [ids["product"]], "wind_from_deg": 270}).json()
+    zone = shape(rx["no_spray"])
+    assert rx["wind_from_deg"] == 270
+    field = shape(docs["field"]["boundary"])
+    # the 5 m stream buffer reaches 2 m into the west edge of the field, all along it
+    assert zone.within(field.buffer(1e-7))
+    west_strip = shapely.box(field.bounds[0], field.bounds[1], field.bounds[0] + 1e-5, field.bounds[3])
+    assert zone.intersects(west_strip)

@@ -292,3 +292,18 @@ def test_invalid_options_list_valid_ones():
     with pytest.raises(DosingError, match="shape"):
         prescribe({"SINAR": np.zeros((2, 2))}, make_grid(3, 3), make_masks(np.ones((3, 3))), [label()],
                   Strategy())
+
+
+@pytest.mark.parametrize("rate", [0.935424, 0.1, 2.3386, 1.1692])
+@pytest.mark.parametrize("strategy", ["broadcast", "threshold", "target_efficacy", "economic"])
+def test_single_rate_label_never_exceeds_its_maximum(rate: float, strategy: str) -> None:
+    """min == max, a rate float32 cannot hold: the cap wins, by at most one float32 step."""
+    grid = make_grid(4, 4)
+    dens = {"SINAR": np.array([[0, 1, 5, 50]] * 4, np.float32)}
+    lab = ProductLabel("Solo", "L/ha", rate, rate, price_per_unit=10.0,
+                       efficacy={"SINAR": DoseResponse(model="LL.4", b=2.0, c=0.0, d=1.0, e=rate / 3)})
+    rx = prescribe(dens, grid, make_masks(np.ones((4, 4), bool)), [lab], Strategy(name=strategy))
+    sprayed = rx.rates[0][rx.rates[0] > 0]
+    assert sprayed.size and float(sprayed.max()) <= rate
+    assert float(sprayed.min()) >= rate * (1 - 2e-7)
+    assert {c["outcome"] for c in rx.compliance if c["check"] in ("max_rate", "min_rate")} == {"pass"}

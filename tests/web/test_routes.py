@@ -155,8 +155,19 @@ def test_weed_png(web_client: TestClient, agro: dict[str, str], docs: dict[str, 
     assert missing.status_code == 404 and "ALOMY" in missing.json()["error"]["message"]
 
 
-def test_wind_direction_is_read_back_from_compliance() -> None:
-    assert routes._wind_from_deg([{"check": "downwind_buffer", "outcome": "pass",
-                                   "detail": "20 m buffer downwind of wind from 270 deg"}]) == 270.0
-    assert routes._wind_from_deg([{"check": "downwind_buffer", "outcome": "pass",
-                                   "detail": "20 m downwind buffer laid all round the field edge"}]) is None
+def test_downwind_buffer_follows_the_stored_wind(web_client: TestClient, agro: dict[str, str],
+                                                 docs: dict[str, Any]) -> None:
+    """A drift-prone product, wind from the west: the layers show a strip along the east edge."""
+    docs["label"]["downwind_buffer"] = {"distance": 10, "unit": "m"}
+    h = agro
+    fid = web_client.post("/v1/fields", json=docs["field"], headers=h).json()["id"]
+    web_client.post(f"/v1/fields/{fid}/weed-maps", json=docs["weed_map"], headers=h)
+    pid = web_client.post("/v1/products", json=docs["label"], headers=h).json()["id"]
+    rx = web_client.post("/v1/prescriptions", headers=h, json={"field_id": fid, "product_ids": [pid],
+                                                               "wind_from_deg": 270}).json()["id"]
+    d = web_client.get(f"/v1/prescriptions/{rx}/layers", headers=h).json()
+    zone = reproject(shape(d["no_spray"]["geometry"]), "EPSG:4326", CRS)
+    east = shapely.box(X0 + 91, Y0 + 1, X0 + 99, Y0 + 59)
+    north = shapely.box(X0 + 20, Y0 + 51, X0 + 80, Y0 + 59)
+    assert zone.contains(east)  # within 10 m of the east edge, downwind
+    assert not zone.intersects(north)  # the north edge is not downwind of a west wind

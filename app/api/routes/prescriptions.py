@@ -29,7 +29,8 @@ def public(row: Prescription) -> PrescriptionPublic:
         id=row.id, field_id=row.field_id, weed_map_id=row.weed_map_id, weed_map_version=row.weed_map_version,
         product_ids=row.product_ids, strategy=row.strategy, sprayer=row.sprayer, grid=row.grid,
         summary={k: v for k, v in row.summary.items() if k != "products"},
-        products=row.summary.get("products", []), compliance=row.compliance, created_at=row.created_at,
+        products=row.summary.get("products", []), compliance=row.compliance, wind_from_deg=row.wind_from_deg,
+        no_spray=row.no_spray, created_at=row.created_at,
         links={
             "self": f"/v1/prescriptions/{row.id}",
             "geojson": f"/v1/prescriptions/{row.id}/export/geojson",
@@ -59,7 +60,7 @@ def create_prescription(session: SessionDep, org_id: int, body: PrescriptionCrea
     year = datetime.now(UTC).year
     used = repo.season_used(session, field.id, [p.id for p in products], year)
     grid = weed_map_grid(wmap)
-    core = run(FieldGeometry.from_documents(field.boundary, field.sensitive_features), grid,
+    core, no_spray = run(FieldGeometry.from_documents(field.boundary, field.sensitive_features), grid,
                weed_map_densities(wmap), labels, body.strategy, body.sprayer,
                wind_from_deg=body.wind_from_deg, crop=field.crop, growth_stage_bbch=field.growth_stage_bbch,
                season_used={lab.name: used[p.id] for lab, p in zip(labels, products, strict=True)})
@@ -72,6 +73,7 @@ def create_prescription(session: SessionDep, org_id: int, body: PrescriptionCrea
         grid={"crs": grid.crs, "x0_m": grid.x0_m, "y0_m": grid.y0_m, "cell_size_m": grid.cell_size_m,
               "n_rows": grid.n_rows, "n_cols": grid.n_cols},
         rates=arrays.pack(core.rates), summary=_jsonable(summary), compliance=_jsonable(core.compliance),
+        wind_from_deg=body.wind_from_deg, no_spray=no_spray,
     )
     return repo.add(session, row)
 

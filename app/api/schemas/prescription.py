@@ -98,5 +98,8 @@ class PrescriptionPublic(BaseModel):
     summary: dict[str, Any]
     products: list[ProductTotal]
     compliance: list[dict[str, Any]]
+    wind_from_deg: float | None = None
+    no_spray: dict[str, Any] | None = Field(default=None, description="buffers and no-spray zones inside the "
+                                                                       "field, GeoJSON (WGS84)")
     created_at: datetime
     links: dict[str, str]
