@@ -47,3 +47,60 @@ def test_advice_of_other_org_is_404(client: TestClient, agro: dict[str, str], do
                                     make_key: Any) -> None:
     rx = _prescription(client, agro, docs)
     assert client.get(f"/v1/prescriptions/{rx}/advice", headers=make_key("farmer", "globex")).status_code == 404
+
+
+def _llm_app(client: TestClient, base_url: str, model: str, timeout_s: float = 5.0) -> None:
+    app = client.app
+    app.state.settings = app.state.settings.model_copy(  # type: ignore[attr-defined]
+        update={"llm_base_url": base_url, "llm_model": model, "llm_api_key": "test", "llm_timeout_s": timeout_s})
+
+
+def test_llm_writer_over_http_and_its_fallback(client: TestClient, agro: dict[str, str],
+                                               docs: dict[str, Any], session: Session) -> None:
+    import json
+
+    from app.advice.builtin import builtin_parts
+    from app.advice.facts import FactSheet
+    from tests.advice.advice_helpers import FakeChatServer
+
+    rx = _prescription(client, agro, docs)
+    facts = FactSheet.model_validate(client.get(f"/v1/prescriptions/{rx}/advice", headers=agro).json()["facts"])
+    parts = builtin_parts(facts, "en")
+    good = json.dumps({"summary": "In short: " + parts.summary, "steps": list(parts.steps),
+                       "warnings": [{"code": c, "text": t} for c, t in parts.warnings]})
+    with FakeChatServer() as server:
+        server.behaviours["good-model"] = ("content", good)
+        server.behaviours["broken-model"] = ("status", 500)
+        _llm_app(client, server.base_url, "good-model")
+        r = client.post(f"/v1/prescriptions/{rx}/advice", headers=agro, json={"lang": "en"})
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["writer"] == "llm" and body["model"] == "good-model" and body["summary"].startswith("In short")
+        assert server.requests and server.requests[-1]["body"]["model"] == "good-model"
+
+        _llm_app(client, server.base_url, "broken-model")
+        r = client.post(f"/v1/prescriptions/{rx}/advice", headers=agro, json={"lang": "en"})
+        body = r.json()
+        assert r.status_code == 200 and body["writer"] == "builtin"
+        assert "500" in body["fallback_reason"]
+    stored = session.scalars(select(Advice).where(Advice.prescription_id == rx, Advice.lang == "en")).one()
+    assert stored.writer == "builtin" and stored.model == "broken-model"
+    assert "500" in stored.content["fallback_reason"]
+
+
+def test_advice_with_a_forecast_has_a_spray_window(client: TestClient, agro: dict[str, str],
+                                                   docs: dict[str, Any]) -> None:
+    rx = _prescription(client, agro, docs)
+    # 48.53 N 2.05 E, 2026-05-12 from 08:00 UTC: calm enough, then a windy afternoon
+    hours = [{"time": f"2026-05-12T{h:02d}:00:00+00:00", "wind_kmh": 8.0 if h < 13 else 30.0,
+              "wind_dir_deg": 270.0, "gust_kmh": 12.0, "temp_c": 16.0, "rain_mm": 0.0, "cloud_pct": 60.0}
+             for h in range(8, 18)]
+    r = client.post(f"/v1/prescriptions/{rx}/advice", headers=agro,
+                    json={"lang": "en", "forecast": {"lat": 48.53, "lon": 2.05, "hours": hours}})
+    assert r.status_code == 200, r.text
+    weather = r.json()["facts"]["weather"]
+    allowed = [h["allowed"] for h in weather["hours"]]
+    assert allowed[:5] == [True] * 5 and not any(allowed[5:])
+    bad = client.post(f"/v1/prescriptions/{rx}/advice", headers=agro,
+                      json={"lang": "en", "forecast": {"lat": 48.53, "lon": 2.05, "hours": hours[::2]}})
+    assert bad.status_code == 422 and "one hour apart" in bad.json()["error"]["message"]
