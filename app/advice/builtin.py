@@ -34,6 +34,8 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "money": ", worth {money}",
         "tanks": "Plan {tanks} tank loads.",
         "tanks_volume": "Plan {tanks} tank loads of {volume}.",
+        "tank_one": "Plan 1 tank load.",
+        "tank_one_volume": "Plan 1 tank load of {volume}.",
         "species": "Weeds found: {list}.",
         "species_control": "{name}: expected control {pct}",
         "species_surviving": "{name}: {density} plants/m² expected to survive",
@@ -97,6 +99,8 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "money": ", soit {money}",
         "tanks": "Prévoir {tanks} cuves.",
         "tanks_volume": "Prévoir {tanks} cuves de {volume}.",
+        "tank_one": "Prévoir 1 cuve.",
+        "tank_one_volume": "Prévoir 1 cuve de {volume}.",
         "species": "Adventices trouvées : {list}.",
         "species_control": "{name} : efficacité attendue {pct}",
         "species_surviving": "{name} : {density} plantes/m² devraient survivre",
@@ -385,8 +389,9 @@ def builtin_parts(facts: FactSheet, lang: str = "en") -> AdviceParts:
     e = f.economy
     if e.tank_loads is not None:
         tanks = w.num(e.tank_loads, "distance")
-        steps.append(t["tanks_volume"].format(tanks=tanks, volume=w.qty(e.tank_volume_l, "L", "total"))
-                     if e.tank_volume_l else t["tanks"].format(tanks=tanks))
+        one = "tank_one" if e.tank_loads == 1 else "tanks"
+        steps.append(t[f"{one}_volume"].format(tanks=tanks, volume=w.qty(e.tank_volume_l, "L", "total"))
+                     if e.tank_volume_l else t[one].format(tanks=tanks))
     if f.species:
         items = []
         for s in f.species:

@@ -38,7 +38,7 @@ _UNIT_SPELLINGS: dict[str, str] = {
     "yd": "yd", "mm": "mm",
     "hours": "h", "hour": "h", "heures": "h", "heure": "h", "hrs": "h", "h": "h",
     "days": "d", "day": "d", "jours": "d", "jour": "d",
-    "tank loads": "tanks", "tanks": "tanks", "cuves": "tanks",
+    "tank loads": "tanks", "tank load": "tanks", "tanks": "tanks", "cuves": "tanks", "cuve": "tanks",
     "usd": "USD", "eur": "EUR", "gbp": "GBP", "cad": "CAD", "€": "EUR",
 }
 _NUM = {"en": r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?",

@@ -116,3 +116,18 @@ def test_check_rejects_a_french_decimal_point(fr_facts):
     bad = parts.__class__(summary=parts.summary, steps=("Mesotrix 100 : 1.5 L/ha.", *parts.steps[1:]),
                           warnings=parts.warnings)
     assert "wrong_decimal_separator" in {p.code for p in check_answer(bad, fr_facts, "fr").problems}
+
+
+@pytest.mark.parametrize(("lang", "line"), [("fr", "Prévoir 1 cuve."), ("en", "Plan 1 tank load.")])
+def test_one_tank_load_is_singular_and_grounded(lang: str, line: str) -> None:
+    from conftest import FR_FIELD, FR_SPECIES, FR_SUMMARY
+
+    from app.advice import build_fact_sheet, check_answer
+    from app.advice.builtin import builtin_parts
+    from app.advice.examples import mesotrione_fr
+
+    facts = build_fact_sheet(field=FR_FIELD, labels=[mesotrione_fr()], summary={**FR_SUMMARY, "tank_loads": 1},
+                             strategy="threshold", species_names=FR_SPECIES)
+    parts = builtin_parts(facts, lang)
+    assert line in parts.steps
+    assert check_answer(parts, facts, lang).ok
