@@ -117,7 +117,7 @@ def cmd_prescribe(args: argparse.Namespace) -> int:
                     n_rows=first.shape[0], n_cols=first.shape[1])
     strategy = StrategyIn(name=args.strategy, threshold_plants_m2=args.threshold, rates=args.rate)
     geometry = FieldGeometry.from_documents(field.boundary, [f.model_dump() for f in field.sensitive_features])
-    core, _no_spray = run(geometry, grid, densities, labels, strategy, SprayerIn(), wind_from_deg=args.wind_from,
+    core, no_spray = run(geometry, grid, densities, labels, strategy, SprayerIn(), wind_from_deg=args.wind_from,
                crop=field.crop, growth_stage_bbch=field.growth_stage_bbch)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -127,10 +127,12 @@ def cmd_prescribe(args: argparse.Namespace) -> int:
               "compliance": core.compliance}
     (out / "prescription.json").write_text(json.dumps(result, indent=2, default=float))
     written = [out / "prescription.json"]
+    from shapely.geometry import shape
+
     from app.export import ExportJob, render
 
     job = ExportJob(prescription=core, field_name=field.name, field_boundary_wgs84=geometry.boundary_wgs84,
-                    task_name=f"Dosewise {field.name}")
+                    task_name=f"Dosewise {field.name}", no_spray_wgs84=shape(no_spray))
     for fmt in args.format:
         f = render(job, fmt, terminal=args.terminal)
         (out / f.filename).write_bytes(f.content)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from shapely.geometry import MultiPolygon, Polygon
+from shapely.geometry.base import BaseGeometry
 
 from app.dosing.prescribe import Prescription
 
@@ -20,6 +21,9 @@ class ExportJob:
     ``field_boundary_wgs84`` is the field boundary in WGS84 longitude/latitude
     (x = longitude). ``prescription.rates`` is in the prescription grid's
     metric CRS; every exporter converts once, at its own edge.
+    ``no_spray_wgs84`` (buffers inside the field) lets an exporter that must
+    shrink a file grow sprayed zones without reaching a buffer; without it,
+    no exporter grows a zone.
     """
 
     prescription: Prescription
@@ -29,6 +33,7 @@ class ExportJob:
     farm_name: str | None = None
     task_name: str | None = None
     prescription_id: str | None = None
+    no_spray_wgs84: BaseGeometry | None = None
 
     def __post_init__(self) -> None:
         boundary = self.field_boundary_wgs84

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Response
+from shapely.geometry import shape
 from sqlalchemy.orm import Session
 
 from app.api.deps import Reader, SessionDep
@@ -24,7 +25,8 @@ def export_job(session: Session, row: Prescription) -> ExportJob:
     core, _labels = load_core(row)
     geometry = FieldGeometry.from_documents(field.boundary, [])
     return ExportJob(prescription=core, field_name=field.name, field_boundary_wgs84=geometry.boundary_wgs84,
-                     task_name=f"Dosewise Rx {row.id}", prescription_id=row.id)
+                     task_name=f"Dosewise Rx {row.id}", prescription_id=row.id,
+                     no_spray_wgs84=shape(row.no_spray) if row.no_spray else None)
 
 
 @router.get("/{prescription_id}/export/{fmt}", response_class=Response,
