@@ -78,7 +78,7 @@ def to_core_strategy(strategy: StrategyIn, labels: Sequence[LabelDoc]) -> Strate
                 raise InputError(f"strategy.rates: {r:g} {lab.rate_unit} for {lab.name} is outside the "
                                  f"label range {lab.min_rate:g}–{lab.max_rate:g} {lab.rate_unit}")
         rates = tuple(to_canonical_rate(r, lab.rate_unit) for r, lab in zip(strategy.rates, labels, strict=True))
-    fields = strategy.model_dump(exclude={"rates", "competitive_index", "product_prices_per_unit"})
+    fields = strategy.model_dump(exclude={"rates", "competitive_index", "product_prices_per_unit", "weed_stages"})
     # Species without an index given get the catalogue's (illustrative) one.
     index = {code: float(f["competitive_index"]) for code, f in catalogue().items() if "competitive_index" in f}
     index.update(strategy.competitive_index)
@@ -124,7 +124,7 @@ def run(geometry: FieldGeometry, grid: GridSpec, densities_plants_m2: Mapping[st
     if not field_m.intersects(grid_box):
         raise InputError("weed map: the grid does not overlap the field boundary")
     features_m = [SensitiveFeature(kind, reproject(g, "EPSG:4326", grid.crs)) for kind, _n, g in geometry.features]
-    products = [lab.to_core() for lab in labels]
+    products = [lab.to_core(strategy.weed_stages) for lab in labels]
     masks = build_masks(grid, field_m, features_m, products, wind_from_deg=wind_from_deg)
     if not masks.in_field.any():
         raise InputError("weed map: no cell centre of the grid lies inside the field")

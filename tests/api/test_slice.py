@@ -185,3 +185,31 @@ def test_no_spray_zone_is_returned_in_wgs84(client: TestClient, agro: dict[str, 
     assert zone.within(field.buffer(1e-7))
     west_strip = shapely.box(field.bounds[0], field.bounds[1], field.bounds[0] + 1e-5, field.bounds[3])
     assert zone.intersects(west_strip)
+
+
+def test_efficacy_by_weed_growth_stage(client: TestClient, agro: dict[str, str], docs: dict[str, Any]) -> None:
+    """Young blackgrass dies at a lower dose than tillered blackgrass; the stage picks the curve."""
+    docs["label"]["efficacy"] = [
+        {"species": "ALOMY", "model": "LL.4", "b": 2.0, "e": 0.3, "growth_stage": "1-3 leaves"},
+        {"species": "ALOMY", "model": "LL.4", "b": 2.0, "e": 0.6, "growth_stage": "tillering"},
+        {"species": "GALAP", "model": "LL.4", "b": 2.0, "e": 0.4},
+    ]
+    ids = _setup(client, agro, docs)
+
+    def total(strategy: dict[str, Any]) -> float:
+        r = client.post("/v1/prescriptions", headers=agro, json={
+            "field_id": ids["field"], "product_ids": [ids["product"]], "strategy": strategy})
+        assert r.status_code == 201, r.text
+        return r.json()["products"][0]["total"]
+
+    young = total({"name": "target_efficacy", "weed_stages": {"ALOMY": "1-3 leaves"}})
+    old = total({"name": "target_efficacy", "weed_stages": {"ALOMY": "tillering"}})
+    unknown = total({"name": "target_efficacy"})
+    assert young < old
+    assert unknown == pytest.approx(old)  # no stage given: the harder stage's curve, on the safe side
+    r = client.post("/v1/prescriptions", headers=agro, json={
+        "field_id": ids["field"], "product_ids": [ids["product"]],
+        "strategy": {"name": "target_efficacy", "weed_stages": {"ALOMY": "flowering"}}})
+    assert r.status_code == 422 and "tillering" in r.json()["error"]["message"]
+    dup = dict(docs["label"], name="Dup", efficacy=[docs["label"]["efficacy"][0]] * 2)
+    assert client.post("/v1/products", json=dup, headers=agro).status_code == 422

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from app.dosing.errors import DosingError
 from app.dosing.label import ProductLabel
 from app.dosing.response import DoseResponse
-from app.dosing.units import LENGTH_UNITS, RATE_UNITS, canonical_unit, to_canonical_rate, to_metres
+from app.dosing.units import (
+    LENGTH_UNITS,
+    RATE_UNITS,
+    canonical_unit,
+    to_canonical_rate,
+    to_metres,
+)
 
 FEATURE_KINDS = ("water", "lake", "well", "runoff_entry", "sensitive_crop", "residential", "other")
 FeatureKind = Literal["water", "lake", "well", "runoff_entry", "sensitive_crop", "residential", "other"]
@@ -74,7 +82,8 @@ class Efficacy(_Strict):
     c: float = Field(default=0.0, ge=0)
     d: float = Field(default=1.0, gt=0)
     e: float = Field(gt=0, description="ED50 in the label's rate_unit")
-    growth_stage: str | None = None
+    growth_stage: str | None = Field(default=None, description="weed stage this curve holds for, e.g. "
+                                                                  "'2-4 leaves'; a species may have one curve per stage")
     source: str | None = None
 
 
@@ -121,12 +130,36 @@ class LabelDoc(_Strict):
             raise ValueError("typical_rate must lie between min_rate and max_rate")
         if self.price is not None and self.price.per != canon.split("/")[0]:
             raise ValueError(f"price.per must be {canon.split('/')[0]!r} for rate_unit {self.rate_unit!r}")
-        seen = [e.species for e in self.efficacy]
+        seen = [(e.species, e.growth_stage) for e in self.efficacy]
         if len(seen) != len(set(seen)):
-            raise ValueError("efficacy lists a species twice")
+            raise ValueError("efficacy lists a species twice for the same growth_stage")
         return self
 
-    def to_core(self) -> ProductLabel:
+    def curves(self, weed_stages: Mapping[str, str] | None = None) -> dict[str, Efficacy]:
+        """One efficacy entry per species: the one for the weed's stage when given.
+
+        Without a stage for a species that has curves for several, the curve
+        needing the most product for 90 % control is taken (the later,
+        harder-to-kill stage), so doses err on the side of control.
+        """
+        stages = weed_stages or {}
+        by_species: dict[str, list[Efficacy]] = {}
+        for e in self.efficacy:
+            by_species.setdefault(e.species, []).append(e)
+        out: dict[str, Efficacy] = {}
+        for code, entries in by_species.items():
+            if code in stages:
+                match = [e for e in entries if e.growth_stage == stages[code]]
+                if not match:
+                    known = ", ".join(repr(e.growth_stage) for e in entries)
+                    raise DosingError(f"strategy.weed_stages: {self.name} has no curve for {code} at stage "
+                                    f"{stages[code]!r}; its stages for {code}: {known}")
+                out[code] = match[0]
+            else:
+                out[code] = max(entries, key=lambda e: _core_curve(e, 1.0).dose_for_control(0.9))
+        return out
+
+    def to_core(self, weed_stages: Mapping[str, str] | None = None) -> ProductLabel:
         """The label in canonical units (L/ha or kg/ha, metres) for the dosing core."""
         unit = self.rate_unit
         return ProductLabel(
@@ -140,16 +173,16 @@ class LabelDoc(_Strict):
             ),
             buffers_m=_max_by_kind(self.buffers),
             downwind_buffer_m=self.downwind_buffer.metres if self.downwind_buffer else 0.0,
-            efficacy={
-                e.species: DoseResponse(
-                    model=e.model, b=e.b, c=0.0 if e.model == "LL.3" else e.c, d=e.d,
-                    e=to_canonical_rate(e.e, unit),
-                )
-                for e in self.efficacy
-            },
+            efficacy={code: _core_curve(e, to_canonical_rate(1.0, unit))
+                      for code, e in self.curves(weed_stages).items()},
             price_per_unit=self.price.amount if self.price else 0.0,
             crops={c.crop: c.max_bbch for c in self.crops},
         )
+
+
+def _core_curve(e: Efficacy, per_label_unit: float) -> DoseResponse:
+    """The curve with its ED50 converted from the label's unit (``per_label_unit`` canonical units each)."""
+    return DoseResponse(model=e.model, b=e.b, c=0.0 if e.model == "LL.3" else e.c, d=e.d, e=e.e * per_label_unit)
 
 
 def _max_by_kind(buffers: list[Buffer]) -> dict[str, float]:

@@ -33,6 +33,9 @@ class StrategyIn(BaseModel):
     product_prices_per_unit: list[float] | None = Field(
         default=None, description="price per L or kg of each product; default: the label's price")
     economic_candidates: int = Field(default=33, ge=2, le=257)
+    weed_stages: dict[str, str] = Field(
+        default_factory=dict, description="EPPO code -> weed growth stage, choosing among a label's efficacy "
+                                          "curves by stage; without it the hardest-to-kill stage's curve is used")
 
     @model_validator(mode="after")
     def _control_order(self) -> StrategyIn:
