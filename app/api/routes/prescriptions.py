@@ -124,6 +124,7 @@ def load_core(row: Prescription) -> tuple[CorePrescription, list[LabelDoc]]:
     rates = arrays.unpack(row.rates, len(labels), grid.n_rows, grid.n_cols)
     s = row.summary
     summary = Summary(**{k: s[k] for k in Summary.__dataclass_fields__ if k in s})  # type: ignore[arg-type]
-    core = CorePrescription(grid=grid, products=[lab.to_core(row.strategy.get("weed_stages")) for lab in labels], rates=rates,
+    stages = row.strategy.get("weed_stages")
+    core = CorePrescription(grid=grid, products=[lab.to_core(stages) for lab in labels], rates=rates,
                             summary=summary, compliance=row.compliance)
     return core, labels

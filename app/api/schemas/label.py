@@ -82,8 +82,8 @@ class Efficacy(_Strict):
     c: float = Field(default=0.0, ge=0)
     d: float = Field(default=1.0, gt=0)
     e: float = Field(gt=0, description="ED50 in the label's rate_unit")
-    growth_stage: str | None = Field(default=None, description="weed stage this curve holds for, e.g. "
-                                                                  "'2-4 leaves'; a species may have one curve per stage")
+    growth_stage: str | None = Field(
+        default=None, description="weed stage this curve holds for, e.g. '2-4 leaves'; one curve per stage")
     source: str | None = None
 
 
