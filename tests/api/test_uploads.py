@@ -156,3 +156,35 @@ def test_import_refuses_path_traversal_zip(client: TestClient, agro: dict[str, s
     assert r.status_code == 422, r.text
     assert ".." in r.json()["error"]["message"] or "path" in r.json()["error"]["message"].lower()
     assert _count(session, Field) == before
+
+
+def test_import_as_applied_from_machine_data(client: TestClient, agro: dict[str, str], docs: dict[str, Any],
+                                            session: Session) -> None:
+    from datetime import UTC, datetime
+
+    from app.models.tables import Application
+
+    fid = _field(client, agro, docs)
+    client.post("/v1/products", json=docs["label"], headers=agro)
+    day = datetime.now(UTC).date().isoformat()
+    rec = {"product": {"name": "Testazine 500 SC"}, "appliedRate": {"valueAsDouble": 1.0, "unit": "l1ha-1"},
+           "area": {"valueAsDouble": 1.5, "unit": "ac"}, "startDate": f"{day}T08:00:00Z"}
+    r = client.post(f"/v1/fields/{fid}/applications/import", content=json.dumps({"values": [rec, rec]}),
+                    headers={**agro, "Content-Type": "application/json"})
+    assert r.status_code == 201, r.text
+    items = r.json()["items"]
+    assert len(items) == 2 and items[0]["rate_label_unit"] == pytest.approx(1.0)
+    assert items[0]["area_ha"] == pytest.approx(1.5 * 0.40468564224)
+    before = _count(session, Application)
+    bad = {**rec, "product": {"name": "Nonexistent 50 WG"}}
+    r = client.post(f"/v1/fields/{fid}/applications/import", content=json.dumps([rec, bad]),
+                    headers={**agro, "Content-Type": "application/json"})
+    assert r.status_code == 404 and "Nonexistent 50 WG" in r.json()["error"]["message"]
+    assert _count(session, Application) == before  # all or nothing
+    # 2 x 1.0 L/ha already applied, season max 3.0: one more application of at most 1.0 L/ha
+    client.post(f"/v1/fields/{fid}/weed-maps", json=docs["weed_map"], headers=agro)
+    rx = client.post("/v1/prescriptions", headers=agro, json={
+        "field_id": fid, "product_ids": [items[0]["product_id"]], "strategy": {"name": "broadcast"}})
+    assert rx.status_code == 201, rx.text
+    prod = rx.json()["products"][0]
+    assert prod["total"] == pytest.approx(1.0 * rx.json()["summary"]["sprayable_area_ha"], rel=1e-4)

@@ -9,30 +9,45 @@ from __future__ import annotations
 import hashlib
 import tempfile
 from collections.abc import Callable
+from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import FieldWriter, SessionDep
-from app.api.errors import register_extra
+from app.api.errors import NotFound, register_extra
 from app.api.idempotency import IdempotencyKey, fingerprint, respond_once
-from app.api.routes.fields import create_field, field_public, owned_field, store_weed_map, weed_map_public
+from app.api.routes.fields import (
+    application_public,
+    create_field,
+    field_public,
+    owned_field,
+    store_weed_map,
+    weed_map_public,
+)
+from app.api.schemas.application import ApplicationPublic
 from app.api.schemas.field import FieldCreate
+from app.api.schemas.label import LabelDoc
+from app.dosing.units import UnitError, canonical_unit
 from app.ingest import (
     RESAMPLINGS,
     IngestError,
     TooLarge,
     aggregate_points,
     grid_for_field,
+    parse_as_applied,
     points_from_csv,
     points_from_geojson,
     read_boundary,
     read_features,
     read_weed_geotiff,
 )
+from app.models import repo
+from app.models.tables import Application
 from app.pipeline import FieldGeometry, InputError
 
 router = APIRouter(prefix="/v1/fields", tags=["uploads"])
@@ -169,3 +184,46 @@ async def post_detections(
                                 dens.densities_plants_m2, source="detections", ingest=info)))
 
     return await _in_pool(work, path)
+
+
+@router.post("/{field_id}/applications/import", status_code=201,
+             openapi_extra={"requestBody": {"content": {"application/json": {}}}})
+async def import_applications(field_id: int, request: Request, session: SessionDep, caller: FieldWriter,
+                              idempotency_key: IdempotencyKey = None) -> JSONResponse:
+    """As-applied records as terminals and machine-data APIs send them (``{valueAsDouble, unit}``
+    quantities or flat records); products are matched by name. All records are stored, or none."""
+    path, digest = await _spool(request)
+
+    def work() -> JSONResponse:
+        field = owned_field(session, caller.org_id, field_id)
+        records = parse_as_applied(path.read_bytes(), name="body")
+        rows: list[tuple[Any, Any, Any]] = []
+        for i, rec in enumerate(records):
+            product = repo.find_product_by_name(session, caller.org_id, rec.product)
+            if product is None:
+                raise NotFound(f"body[{i}].product: no product named {rec.product!r} in this organisation")
+            label = LabelDoc.model_validate(product.label)
+            if rec.canonical_unit != canonical_unit(label.rate_unit):
+                raise UnitError(f"body[{i}]: {rec.rate_unit!r} is not a unit of {label.name}, whose rates are "
+                                f"{label.rate_unit}")
+            rows.append((rec, product, label))
+
+        def produce() -> list[ApplicationPublic]:
+            out = []
+            for rec, product, label in rows:
+                row = repo.add(session, Application(
+                    org_id=caller.org_id, field_id=field.id, product_id=product.id, rate_value=rec.rate,
+                    rate_unit=rec.rate_unit, rate_canonical=rec.rate_canonical, area_ha=rec.area_ha,
+                    applied_at=datetime.combine(rec.applied_on, time(12, 0), tzinfo=UTC), source="import"))
+                out.append(application_public(row, label))
+            return out
+
+        where = f"POST /v1/fields/{field_id}/applications/import"
+        return respond_once(session, caller, idempotency_key, where, fingerprint(where, digest),
+                            lambda: _ListOf(items=produce()))
+
+    return await _in_pool(work, path)
+
+
+class _ListOf(BaseModel):
+    items: list[ApplicationPublic]
