@@ -37,7 +37,7 @@ def test_request_lines(client: TestClient, agro: dict[str, str], monkeypatch: py
 
     lines = [(r, r.fields) for r in keep.records]  # type: ignore[attr-defined]
     assert [f["status"] for _r, f in lines] == [200, 404, 500]
-    for record, f in lines:
+    for _record, f in lines:
         assert set(f) >= {"request_id", "method", "path", "status", "duration_ms"}
         assert f["method"] == "GET" and f["duration_ms"] >= 0
     assert lines[0][1]["request_id"] == "abc123"
