@@ -87,8 +87,25 @@ class Efficacy(_Strict):
     source: str | None = None
 
 
+_LABEL_EXAMPLE = {
+    "name": "Roundup PowerMAX", "registration": "EPA Reg. No. 524-549", "country": "US",
+    "formulation": "liquid",
+    "active_ingredients": [{"name": "glyphosate (acid equivalent)", "concentration": 540,
+                            "concentration_unit": "g/L"}],
+    "hrac_group": "9", "wssa_group": 9, "rate_unit": "fl oz/acre", "min_rate": 11, "max_rate": 32,
+    "buffers": [{"kind": "water", "distance": 0, "unit": "ft"}],
+    "weather": {"wind_max_kmh": 16.1, "rain_free_h": 0.5},
+    "crops": [{"crop": "soybean", "max_bbch": 60}],
+    "price": {"amount": 9.5, "currency": "USD", "per": "L"},
+    "efficacy": [{"species": "AMAPA", "model": "LL.4", "b": 2.0, "e": 14.0, "growth_stage": "up to 4 in"}],
+    "sources": [{"title": "Roundup PowerMAX label", "url": "https://example.org/label.pdf"}],
+}
+
+
 class LabelDoc(_Strict):
     """A product label, every rate in ``rate_unit`` and every distance with its unit."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_LABEL_EXAMPLE]})
 
     name: str = Field(min_length=1, max_length=200)
     registration: str | None = Field(default=None, description="e.g. 'EPA Reg. No. 524-549'")
