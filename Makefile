@@ -27,3 +27,4 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check app tests bench scripts
+	$(VENV)/bin/mypy

@@ -141,8 +141,8 @@ def cmd_prescribe(args: argparse.Namespace) -> int:
         print(f"{p['name']}: {p['total']:.2f} {p['total_unit']} "
               f"(broadcast {p['broadcast_total']:.2f}, saving {p['saving_pct']:.1f} %)")
     print(f"treated {core.summary.treated_area_ha:.2f} ha of {core.summary.field_area_ha:.2f} ha")
-    for p in written:
-        print(f"wrote {p}")
+    for path in written:
+        print(f"wrote {path}")
     return 0
 
 

@@ -81,7 +81,7 @@ def parse_geojson(obj: Any, *, allowed: tuple[str, ...], where: str) -> BaseGeom
     gtype = obj.get("type")
     if gtype not in allowed:
         raise GeometryError(f"{where}: geometry type {gtype!r} not allowed; expected one of {', '.join(allowed)}")
-    coords = obj.get("coordinates")
+    coords: Any = obj.get("coordinates")  # untyped JSON until _walk_positions has checked it
     _walk_positions(coords, f"{where}.coordinates")
     if gtype in ("Polygon", "MultiPolygon"):
         polys = [coords] if gtype == "Polygon" else coords

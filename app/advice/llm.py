@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import openai
+from openai.types.chat import ChatCompletionMessageParam
+from openai.types.shared_params import ResponseFormatJSONSchema
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.advice.builtin import AdviceParts
@@ -83,7 +85,7 @@ class _Answer(BaseModel):
     warnings: list[_Warning]
 
 
-def build_messages(facts: FactSheet, lang: str) -> list[dict[str, str]]:
+def build_messages(facts: FactSheet, lang: str) -> list[ChatCompletionMessageParam]:
     """The chat messages for ``facts`` in ``lang``: instructions, then the facts as JSON."""
     decimal = "," if lang == "fr" else "."
     payload = {
@@ -123,19 +125,18 @@ def parse_answer(content: str) -> AdviceParts:
 def llm_parts(facts: FactSheet, lang: str, cfg: LLMConfig) -> AdviceParts:
     """Ask the model; raise :class:`LLMFailure` on timeout, API error or an unreadable answer."""
     messages = build_messages(facts, lang)
-    schema = {"type": "json_schema",
-              "json_schema": {"name": "advice", "strict": True, "schema": ANSWER_SCHEMA}}
+    schema: ResponseFormatJSONSchema = {"type": "json_schema",
+                                        "json_schema": {"name": "advice", "strict": True, "schema": ANSWER_SCHEMA}}
     with openai.OpenAI(base_url=cfg.base_url, api_key=cfg.api_key, timeout=cfg.timeout_s,
                        max_retries=cfg.max_retries) as client:
         try:
             try:
                 resp = client.chat.completions.create(
-                    model=cfg.model, messages=messages,  # type: ignore[arg-type]
-                    temperature=cfg.temperature, response_format=schema)  # type: ignore[arg-type]
+                    model=cfg.model, messages=messages, temperature=cfg.temperature, response_format=schema)
             except openai.BadRequestError:
                 # servers without structured output: ask again and read JSON from the content
                 resp = client.chat.completions.create(
-                    model=cfg.model, messages=messages, temperature=cfg.temperature)  # type: ignore[arg-type]
+                    model=cfg.model, messages=messages, temperature=cfg.temperature)
         except openai.APITimeoutError:
             raise LLMFailure(f"timeout: no answer within {cfg.timeout_s:g} s") from None
         except openai.APIStatusError as exc:

@@ -34,7 +34,7 @@ class Conflict(RuntimeError):
     """The request clashes with what is stored."""
 
 
-STATUS: list[tuple[type[BaseException], int, str]] = [
+STATUS: list[tuple[type[Exception], int, str]] = [
     (NotFound, 404, "not_found"),
     (Forbidden, 403, "forbidden"),
     (Conflict, 409, "conflict"),
@@ -45,7 +45,7 @@ STATUS: list[tuple[type[BaseException], int, str]] = [
 ]
 
 
-def register_extra(exc_type: type[BaseException], status: int, code: str) -> None:
+def register_extra(exc_type: type[Exception], status: int, code: str) -> None:
     """Let a capability (export, advice, ...) add its errors to the table."""
     STATUS.insert(0, (exc_type, status, code))
 

@@ -504,11 +504,11 @@ def prescribe(densities_plants_m2: Mapping[str, np.ndarray], grid: GridSpec, mas
         nspr = np.logical_not(spray_ok[r0:r1], out=b["b_0"][:n])
         np.copyto(out, 0.0, where=nspr)
         over = np.greater(out, f_lam_max, out=b["b_1"][:n])
-        unreached = np.count_nonzero(over)
+        unreached = int(np.count_nonzero(over))
         np.minimum(out, f_lam_max, out=out)
         below = np.less(out, f_lam_min, out=b["b_1"][:n])
         below &= np.greater(out, 0.0, out=b["b_0"][:n])
-        n_below = np.count_nonzero(below)
+        n_below = int(np.count_nonzero(below))
         if n_below:
             np.copyto(out, f_lam_min if raise_rule else np.float32(0.0), where=below)
         return {"unreached": unreached, "below_min": n_below}

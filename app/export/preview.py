@@ -94,7 +94,7 @@ def _panel(rates: np.ndarray, grid: GridSpec, outline_m: shapely.Geometry, title
         rgb[pos_mask] = colours[np.searchsorted(levels, shown[pos_mask])]
     elif len(levels):
         rgb[pos_mask] = _ramp((shown[pos_mask] - lo) / max(hi - lo, 1e-12))
-    img = Image.fromarray(rgb, "RGB").resize((shown.shape[1] * zoom, shown.shape[0] * zoom), Image.NEAREST)
+    img = Image.fromarray(rgb, "RGB").resize((shown.shape[1] * zoom, shown.shape[0] * zoom), Image.Resampling.NEAREST)
 
     map_w, map_h = img.size
     pad, legend_w, head_h, foot_h = 16, 250, 52, 44
@@ -139,7 +139,7 @@ def _panel(rates: np.ndarray, grid: GridSpec, outline_m: shapely.Geometry, title
     if discrete:
         for colour, v in zip(colours[::-1], levels[::-1], strict=True):
             ha = float((full_res == v).sum()) * cell_ha
-            entries.append((tuple(int(c) for c in colour), _fmt(v), _area(ha)))
+            entries.append(((int(colour[0]), int(colour[1]), int(colour[2])), _fmt(v), _area(ha)))
     elif len(levels):
         bar_h = 160
         ramp = _ramp(np.linspace(1.0, 0.0, bar_h))[:, None, :].repeat(22, axis=1)

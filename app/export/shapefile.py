@@ -12,9 +12,11 @@ import tempfile
 import zipfile
 from dataclasses import replace
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import shapely
+from numpy.typing import NDArray
 from pyogrio.raw import write as ogr_write
 
 from app.export.coarsen import FACTORS, coarsen_up, sprayable_cells
@@ -102,7 +104,9 @@ def _shrink(job: ExportJob, terminal: Terminal, unit: str, max_zones: int | None
     """Merge cells into ever larger blocks (rates raised, buffers kept) until the file fits."""
     pres = job.prescription
     ok = sprayable_cells(pres.grid, job.field_boundary_wgs84, job.no_spray_wgs84)
-    before = np.nansum(pres.rates, axis=(1, 2), dtype=np.float64) * pres.grid.cell_area_ha
+    # rates is (products, rows, cols): summing axes 1 and 2 leaves one total per product, a 1-D
+    # array; NumPy's stubs cannot see the rank and also allow a scalar.
+    before = cast("NDArray[np.float64]", np.nansum(pres.rates, axis=(1, 2), dtype=np.float64)) * pres.grid.cell_area_ha
     for k in FACTORS:
         coarse = coarsen_up(pres.rates, ok, k)
         shrunk = replace(job, prescription=replace(pres, rates=coarse))
@@ -110,7 +114,8 @@ def _shrink(job: ExportJob, terminal: Terminal, unit: str, max_zones: int | None
                               max_zones=max_zones, fit=True)
         fields, parts, size = _write(shrunk, wz, unit, list(n2))
         if size <= (terminal.max_bytes or size):
-            after = np.nansum(coarse, axis=(1, 2), dtype=np.float64) * pres.grid.cell_area_ha
+            after = cast("NDArray[np.float64]",
+                         np.nansum(coarse, axis=(1, 2), dtype=np.float64)) * pres.grid.cell_area_ha
             extra = ", ".join(f"{p.name} +{a - b:.2f} {p.canonical_unit.split('/')[0]}"
                               for p, a, b in zip(pres.products, after, before, strict=True))
             return wz, fields, parts, size, [*n2, (

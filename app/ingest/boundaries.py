@@ -497,7 +497,8 @@ def _points(points: Any, where: str) -> list[tuple[float, float]]:
 def _rings_polygons(rings: Any, where: str) -> list[BaseGeometry]:
     if not isinstance(rings, list) or not rings:
         raise InvalidGeometry(f"{where}: expected a non-empty list of rings")
-    ext, inner = [], []
+    ext: list[list[tuple[float, float]]] = []
+    inner: list[list[tuple[float, float]]] = []
     for i, r in enumerate(rings):
         at = f"{where}[{i}]"
         if not isinstance(r, Mapping):

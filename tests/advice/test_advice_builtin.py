@@ -120,14 +120,13 @@ def test_check_rejects_a_french_decimal_point(fr_facts):
 
 @pytest.mark.parametrize(("lang", "line"), [("fr", "Prévoir 1 cuve."), ("en", "Plan 1 tank load.")])
 def test_one_tank_load_is_singular_and_grounded(lang: str, line: str) -> None:
-    from conftest import FR_FIELD, FR_SPECIES, FR_SUMMARY
-
-    from app.advice import build_fact_sheet, check_answer
-    from app.advice.builtin import builtin_parts
     from app.advice.examples import mesotrione_fr
 
-    facts = build_fact_sheet(field=FR_FIELD, labels=[mesotrione_fr()], summary={**FR_SUMMARY, "tank_loads": 1},
-                             strategy="threshold", species_names=FR_SPECIES)
+    field = {"name": "Les Prés du Ru", "crop": "maize", "growth_stage_bbch": 14, "country": "FR"}
+    summary = {"field_area_ha": 12.5, "sprayable_area_ha": 12.0, "treated_area_ha": 3.2, "product_total": [4.8],
+               "broadcast_total": [18.0], "saving_pct": [73.3], "control_pct": {"CHEAL": 96.0}, "tank_loads": 1}
+    facts = build_fact_sheet(field=field, labels=[mesotrione_fr()], summary=summary, strategy="threshold",
+                             species_names={"CHEAL": {"en": "fat hen", "fr": "chénopode blanc"}})
     parts = builtin_parts(facts, lang)
     assert line in parts.steps
     assert check_answer(parts, facts, lang).ok

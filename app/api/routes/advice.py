@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.advice import Advice as AdviceText
 from app.advice import FactsError, Forecast, LLMConfig, build_fact_sheet, write_advice
 from app.api.deps import Agronomist, Reader, SessionDep
-from app.api.errors import register_extra
+from app.api.errors import NotFound, register_extra
 from app.api.routes.prescriptions import owned_prescription
 from app.api.schemas.label import LabelDoc
 from app.models import repo
@@ -70,6 +70,8 @@ def generate(session: SessionDep, row: Prescription, settings: Settings, *, lang
              forecast: Forecast | None) -> Advice:
     """Write advice for a prescription and store it (replacing older advice in that language)."""
     field = repo.get_owned(session, FieldRow, row.org_id, row.field_id)
+    if field is None:  # pragma: no cover - prescriptions keep their field (ON DELETE CASCADE)
+        raise NotFound(f"field {row.field_id} of prescription {row.id} not found")
     labels = [LabelDoc.model_validate(lab) for lab in row.labels]
     facts = build_fact_sheet(field=field, labels=labels, summary=facts_summary(row.summary),
                              strategy=str(row.strategy.get("name")), species_names=_species_names(),

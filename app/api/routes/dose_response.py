@@ -11,8 +11,14 @@ from app.api.deps import Agronomist
 from app.api.errors import register_extra
 from app.dosing.fit import FitError, fit_dose_response
 
+SharedParameter = Literal["b", "c", "d", "e"]
+
 router = APIRouter(prefix="/v1/dose-response", tags=["dose-response"])
 register_extra(FitError, 422, "fit_failed")
+
+
+def _default_shared() -> list[SharedParameter]:
+    return ["c", "d"]
 
 
 class FitRequest(BaseModel):
@@ -28,8 +34,8 @@ class FitRequest(BaseModel):
     response: list[float] = Field(min_length=1)
     curve: list[str] | None = Field(default=None, description="curve label per observation (e.g. herbicide)")
     model: Literal["LL.4", "LL.3", "W1.4"] = "LL.4"
-    shared: list[Literal["b", "c", "d", "e"]] = Field(default_factory=lambda: ["c", "d"],
-                                                      description="parameters common to all curves")
+    shared: list[SharedParameter] = Field(default_factory=_default_shared,
+                                          description="parameters common to all curves")
     ed_levels: list[float] = Field(default_factory=lambda: [10.0, 50.0, 90.0])
     level: float = Field(default=0.95, gt=0, lt=1)
 

@@ -9,7 +9,7 @@ from shapely.geometry import shape
 from sqlalchemy.orm import Session
 
 from app.api.deps import Reader, SessionDep
-from app.api.errors import register_extra
+from app.api.errors import NotFound, register_extra
 from app.api.routes.prescriptions import load_core, owned_prescription
 from app.export import ExportError, ExportJob, preflight, render
 from app.models import repo
@@ -21,11 +21,13 @@ register_extra(ExportError, 422, "export_refused")
 
 
 def export_job(session: Session, row: Prescription) -> ExportJob:
-    field = repo.get_owned(session, Field, row.org_id, row.field_id)
+    field: Field | None = repo.get_owned(session, Field, row.org_id, row.field_id)
+    if field is None:
+        raise NotFound(f"field {row.field_id} of prescription {row.id} not found")
     core, _labels = load_core(row)
     geometry = FieldGeometry.from_documents(field.boundary, [])
     return ExportJob(prescription=core, field_name=field.name, field_boundary_wgs84=geometry.boundary_wgs84,
-                     task_name=f"Dosewise Rx {row.id}", prescription_id=row.id,
+                     task_name=f"Dosewise Rx {row.id}", prescription_id=str(row.id),
                      no_spray_wgs84=shape(row.no_spray) if row.no_spray else None)
 
 

@@ -13,7 +13,7 @@ from app.api.deps import FieldWriter, Reader, SessionDep
 from app.api.errors import NotFound
 from app.api.idempotency import IdempotencyKey, fingerprint, respond_once
 from app.api.schemas.application import ApplicationCreate, ApplicationPublic
-from app.api.schemas.field import FieldCreate, FieldPublic
+from app.api.schemas.field import FieldCreate, FieldPublic, SensitiveFeatureIn
 from app.api.schemas.label import LabelDoc
 from app.api.schemas.weed_map import WeedMapCreate, WeedMapPublic, grid_to_array
 from app.dosing.grid import GridSpec
@@ -30,7 +30,8 @@ router = APIRouter(prefix="/v1/fields", tags=["fields"])
 def field_public(row: Field) -> FieldPublic:
     return FieldPublic(
         id=row.id, name=row.name, crop=row.crop, growth_stage_bbch=row.growth_stage_bbch,
-        country=row.country, boundary=row.boundary, sensitive_features=row.sensitive_features,
+        country=row.country, boundary=row.boundary,
+        sensitive_features=[SensitiveFeatureIn.model_validate(f) for f in row.sensitive_features],
         working_crs=row.working_crs, area_ha=round(row.area_ha, 4), created_at=row.created_at,
     )
 

@@ -6,12 +6,13 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.config import JsonDict
 from shapely.geometry import shape
 
 from app.api.schemas.label import FeatureKind
 from app.geo import GeometryError, check_in_country, check_near, parse_geojson
 
-_FIELD_EXAMPLE = {
+_FIELD_EXAMPLE: JsonDict = {
     "name": "Les Prés du Ru",
     "crop": "maize",
     "growth_stage_bbch": 14,

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.config import JsonDict
 
 from app.dosing.errors import DosingError
 from app.dosing.label import ProductLabel
@@ -87,7 +88,7 @@ class Efficacy(_Strict):
     source: str | None = None
 
 
-_LABEL_EXAMPLE = {
+_LABEL_EXAMPLE: JsonDict = {
     "name": "Roundup PowerMAX", "registration": "EPA Reg. No. 524-549", "country": "US",
     "formulation": "liquid",
     "active_ingredients": [{"name": "glyphosate (acid equivalent)", "concentration": 540,
