@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Query, Request
 from sqlalchemy.orm import Session
 
 from app.api.errors import Forbidden
@@ -79,5 +79,20 @@ def agronomist(caller: CallerDep) -> Caller:
 
 
 Reader = Annotated[Caller, Depends(reader)]
+
+
+@dataclass(frozen=True)
+class Page:
+    """A page of a listing: at most ``limit`` rows (1..500) after ``offset``."""
+
+    limit: int
+    offset: int
+
+
+def page(limit: Annotated[int, Query(ge=1, le=500)] = 100, offset: Annotated[int, Query(ge=0)] = 0) -> Page:
+    return Page(limit=limit, offset=offset)
+
+
+PageDep = Annotated[Page, Depends(page)]
 FieldWriter = Annotated[Caller, Depends(field_writer)]
 Agronomist = Annotated[Caller, Depends(agronomist)]

@@ -213,3 +213,13 @@ def test_efficacy_by_weed_growth_stage(client: TestClient, agro: dict[str, str],
     assert r.status_code == 422 and "tillering" in r.json()["error"]["message"]
     dup = dict(docs["label"], name="Dup", efficacy=[docs["label"]["efficacy"][0]] * 2)
     assert client.post("/v1/products", json=dup, headers=agro).status_code == 422
+
+
+def test_listing_pages(client: TestClient, agro: dict[str, str], docs: dict[str, Any]) -> None:
+    ids = [client.post("/v1/fields", json=dict(docs["field"], name=f"F{i}"), headers=agro).json()["id"]
+           for i in range(3)]
+    assert [f["id"] for f in client.get("/v1/fields?limit=2", headers=agro).json()] == ids[:2]
+    assert [f["id"] for f in client.get("/v1/fields?limit=2&offset=2", headers=agro).json()] == ids[2:]
+    for bad in ("limit=0", "limit=501", "offset=-1"):
+        r = client.get(f"/v1/fields?{bad}", headers=agro)
+        assert r.status_code == 422 and bad.split("=")[0] in r.json()["error"]["message"]

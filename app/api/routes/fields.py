@@ -9,7 +9,7 @@ import shapely
 from fastapi import APIRouter, status
 from fastapi.responses import JSONResponse
 
-from app.api.deps import FieldWriter, Reader, SessionDep
+from app.api.deps import FieldWriter, PageDep, Reader, SessionDep
 from app.api.errors import NotFound
 from app.api.idempotency import IdempotencyKey, fingerprint, respond_once
 from app.api.schemas.application import ApplicationCreate, ApplicationPublic
@@ -57,9 +57,9 @@ def post_field(body: FieldCreate, session: SessionDep, caller: FieldWriter,
 
 
 @router.get("", response_model=list[FieldPublic])
-def list_fields(session: SessionDep, caller: Reader, limit: int = 100, offset: int = 0) -> list[FieldPublic]:
-    return [field_public(r) for r in repo.list_owned(session, Field, caller.org_id,
-                                                     limit=min(limit, 500), offset=offset)]
+def list_fields(session: SessionDep, caller: Reader, page: PageDep) -> list[FieldPublic]:
+    rows = repo.list_owned(session, Field, caller.org_id, limit=page.limit, offset=page.offset)
+    return [field_public(r) for r in rows]
 
 
 def owned_field(session: SessionDep, org_id: int, field_id: int) -> Field:

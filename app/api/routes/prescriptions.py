@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, status
 from fastapi.responses import JSONResponse
 
-from app.api.deps import Agronomist, Reader, SessionDep
+from app.api.deps import Agronomist, PageDep, Reader, SessionDep
 from app.api.errors import NotFound
 from app.api.idempotency import IdempotencyKey, fingerprint, respond_once
 from app.api.routes.fields import owned_field, weed_map_densities, weed_map_grid
@@ -99,10 +99,9 @@ def post_prescription(body: PrescriptionCreate, session: SessionDep, caller: Agr
 
 
 @router.get("", response_model=list[PrescriptionPublic])
-def list_prescriptions(session: SessionDep, caller: Reader, limit: int = 100,
-                       offset: int = 0) -> list[PrescriptionPublic]:
-    return [public(r) for r in repo.list_owned(session, Prescription, caller.org_id,
-                                               limit=min(limit, 500), offset=offset)]
+def list_prescriptions(session: SessionDep, caller: Reader, page: PageDep) -> list[PrescriptionPublic]:
+    rows = repo.list_owned(session, Prescription, caller.org_id, limit=page.limit, offset=page.offset)
+    return [public(r) for r in rows]
 
 
 def owned_prescription(session: SessionDep, org_id: int, prescription_id: int) -> Prescription:

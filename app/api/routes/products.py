@@ -9,7 +9,7 @@ from fastapi import APIRouter, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from app.api.deps import Agronomist, Reader, SessionDep
+from app.api.deps import Agronomist, PageDep, Reader, SessionDep
 from app.api.errors import NotFound
 from app.api.idempotency import IdempotencyKey, fingerprint, respond_once
 from app.api.schemas.label import LabelDoc
@@ -45,9 +45,9 @@ def post_product(body: LabelDoc, session: SessionDep, caller: Agronomist,
 
 
 @router.get("", response_model=list[ProductPublic])
-def list_products(session: SessionDep, caller: Reader, limit: int = 100, offset: int = 0) -> list[ProductPublic]:
-    return [product_public(r) for r in repo.list_owned(session, Product, caller.org_id,
-                                                       limit=min(limit, 500), offset=offset)]
+def list_products(session: SessionDep, caller: Reader, page: PageDep) -> list[ProductPublic]:
+    rows = repo.list_owned(session, Product, caller.org_id, limit=page.limit, offset=page.offset)
+    return [product_public(r) for r in rows]
 
 
 @router.get("/{product_id}", response_model=ProductPublic)
