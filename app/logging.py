@@ -46,9 +46,13 @@ class RequestMiddleware:
     the bytes actually received, so nothing over the limit reaches a route.
     """
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_body_bytes: int, max_upload_bytes: int | None = None,
+                 upload_suffixes: tuple[str, ...] = ()) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        # Routes that stream their body to disk (rasters of hundreds of MB) get their own limit.
+        self.max_upload_bytes = max_upload_bytes or max_body_bytes
+        self.upload_suffixes = upload_suffixes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -58,11 +62,13 @@ class RequestMiddleware:
         request_id = headers.get(b"x-request-id", b"").decode()[:64] or uuid.uuid4().hex[:16]
         start = time.perf_counter()
         status = {"code": 500}
-        limit = self.max_body_bytes
+        path = scope.get("path", "")
+        streamed = bool(self.upload_suffixes) and path.endswith(self.upload_suffixes)
+        limit = self.max_upload_bytes if streamed else self.max_body_bytes
 
         length = headers.get(b"content-length")
         if length is not None and length.isdigit() and int(length) > limit:
-            await _send_413(send, limit, request_id)
+            await _send_413(send, limit, request_id, streamed)
             _log(scope, 413, start, request_id)
             return
 
@@ -93,8 +99,7 @@ class RequestMiddleware:
                 if received > limit:
                     # An HTTPException, not a private error: the framework turns any other
                     # exception raised while it parses a body into a vague 400.
-                    raise HTTPException(413, f"request body exceeds the limit of {limit} bytes "
-                                             f"(DOSEWISE_MAX_BODY_MB)")
+                    raise HTTPException(413, _too_large(limit, streamed))
             return message
 
         async def send_wrapper(message: Message) -> None:
@@ -112,9 +117,13 @@ class RequestMiddleware:
         _log(scope, status["code"], start, request_id)
 
 
-async def _send_413(send: Send, limit: int, request_id: str) -> None:
-    await _send_error(send, 413, "too_large",
-                      f"request body exceeds the limit of {limit} bytes (DOSEWISE_MAX_BODY_MB)", request_id)
+def _too_large(limit: int, streamed: bool) -> str:
+    setting = "DOSEWISE_MAX_UPLOAD_MB" if streamed else "DOSEWISE_MAX_BODY_MB"
+    return f"request body exceeds the limit of {limit} bytes ({setting})"
+
+
+async def _send_413(send: Send, limit: int, request_id: str, streamed: bool) -> None:
+    await _send_error(send, 413, "too_large", _too_large(limit, streamed), request_id)
 
 
 async def _send_error(send: Send, status: int, code: str, message: str, request_id: str) -> None:

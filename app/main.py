@@ -53,7 +53,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     for router in (meta.router, fields.router, products.router, prescriptions.router, dose_response.router):
         app.include_router(router)
     _optional_routers(app)
-    app.add_middleware(dw_logging.RequestMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(dw_logging.RequestMiddleware, max_body_bytes=settings.max_body_bytes,
+                       max_upload_bytes=settings.max_upload_bytes, upload_suffixes=("/weed-maps/geotiff",))
     return app
 
 

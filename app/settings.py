@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path("var"), description="where the SQLite file and exports live")
     database_url: str | None = None
     max_body_mb: float = Field(default=64.0, gt=0, description="requests above this get 413")
+    max_upload_mb: float = Field(default=1024.0, gt=0, description="raster uploads (streamed to disk) above "
+                                                                     "this get 413")
     log_level: str = "INFO"
     log_json: bool = True
     llm_base_url: str | None = None
@@ -47,6 +49,10 @@ class Settings(BaseSettings):
     @property
     def max_body_bytes(self) -> int:
         return int(self.max_body_mb * 1024 * 1024)
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.max_upload_mb * 1024 * 1024)
 
 
 @lru_cache

@@ -188,3 +188,38 @@ def test_import_as_applied_from_machine_data(client: TestClient, agro: dict[str,
     assert rx.status_code == 201, rx.text
     prod = rx.json()["products"][0]
     assert prod["total"] == pytest.approx(1.0 * rx.json()["summary"]["sprayable_area_ha"], rel=1e-4)
+
+
+def test_rasters_have_their_own_larger_upload_limit(client: TestClient, agro: dict[str, str],
+                                                    docs: dict[str, Any]) -> None:
+    """The test app takes 2 MB of JSON but 8 MB of GeoTIFF (streamed to disk)."""
+    fid = _field(client, agro, docs)
+    dens = np.zeros((1200, 1200), np.float32)  # 5.5 MB uncompressed, 60 m x 100 m is covered at 0.25 m
+    dens[100:140, 300:340] = 4.0
+    tif = _geotiff(dens, px=0.1)
+    assert 2 * 1024 * 1024 < len(tif) < 8 * 1024 * 1024
+    r = client.post(f"/v1/fields/{fid}/weed-maps/geotiff?cell_size_m=1", content=tif,
+                    headers={**agro, "Content-Type": "image/tiff"})
+    assert r.status_code == 201, r.text
+    big = _geotiff(np.zeros((1600, 1600), np.float32), px=0.1)
+    assert len(big) > 8 * 1024 * 1024
+    r = client.post(f"/v1/fields/{fid}/weed-maps/geotiff", content=big, headers={**agro, "Content-Type": "image/tiff"})
+    assert r.status_code == 413 and "DOSEWISE_MAX_UPLOAD_MB" in r.json()["error"]["message"]
+
+
+def test_chunked_upload_over_the_limit_leaves_no_temp_file(client: TestClient, agro: dict[str, str],
+                                                            docs: dict[str, Any]) -> None:
+    import tempfile
+    from pathlib import Path
+
+    fid = _field(client, agro, docs)
+    before = set(Path(tempfile.gettempdir()).glob("dosewise-upload-*"))
+
+    def chunks() -> Any:
+        for _ in range(10):
+            yield b"\0" * (1024 * 1024)  # 10 MB, no Content-Length
+
+    r = client.post(f"/v1/fields/{fid}/weed-maps/geotiff", content=chunks(),
+                    headers={**agro, "Content-Type": "image/tiff"})
+    assert r.status_code == 413
+    assert set(Path(tempfile.gettempdir()).glob("dosewise-upload-*")) == before

@@ -61,10 +61,15 @@ async def _spool(request: Request) -> tuple[Path, str]:
     """The request body in a temporary file, and its SHA-256 (for idempotency)."""
     h = hashlib.sha256()
     with tempfile.NamedTemporaryFile(prefix="dosewise-upload-", delete=False) as tmp:
-        async for chunk in request.stream():
-            h.update(chunk)
-            tmp.write(chunk)
-    path = Path(tmp.name)
+        path = Path(tmp.name)
+        try:
+            async for chunk in request.stream():
+                h.update(chunk)
+                tmp.write(chunk)
+        except BaseException:  # too large, client gone: leave no file behind
+            tmp.close()
+            path.unlink(missing_ok=True)
+            raise
     if path.stat().st_size == 0:
         path.unlink()
         raise InputError("the request body is empty; send the file as the body")
@@ -135,7 +140,7 @@ async def post_weed_geotiff(
         field = owned_field(session, caller.org_id, field_id)
         grid = grid_for_field(FieldGeometry.from_documents(field.boundary, []).boundary_wgs84, cell_size_m)
         raster = read_weed_geotiff(path, grid, species=_species(species), resampling=resampling,
-                                   name="body", max_bytes=request.app.state.settings.max_body_bytes)
+                                   name="body", max_bytes=request.app.state.settings.max_upload_bytes)
         where = f"POST /v1/fields/{field_id}/weed-maps/geotiff"
         return respond_once(session, caller, idempotency_key, where,
                             fingerprint(where, digest, str(species), str(cell_size_m), str(resampling)),
