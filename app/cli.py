@@ -25,7 +25,7 @@ def cmd_keys_create(args: argparse.Namespace) -> int:
     with _session() as session:
         org = repo.get_or_create_org(session, args.org)
         row, key = repo.create_api_key(session, org, args.role, name=args.name,
-                                       expires_in_days=args.expires_days)
+                                       expires_in_days=args.expires_days, field_ids=args.field)
         session.commit()
     print(key)
     print(f"# organisation {args.org!r}, role {args.role}, prefix {row.prefix}", file=sys.stderr)
@@ -163,6 +163,8 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--role", required=True, choices=["agronomist", "telematics", "farmer"])
     create.add_argument("--name")
     create.add_argument("--expires-days", type=float)
+    create.add_argument("--field", type=int, action="append",
+                        help="limit a farmer key to this field id (repeat for several); default: all fields")
     create.set_defaults(func=cmd_keys_create)
     revoke = keys.add_parser("revoke", help="revoke a key by its prefix")
     revoke.add_argument("prefix")

@@ -34,10 +34,20 @@ SessionDep = Annotated[Session, Depends(get_session)]
 
 @dataclass(frozen=True)
 class Caller:
+    """Who is calling: the key's organisation and role, and the fields a limited key may see."""
+
     org_id: int
     org_name: str
     role: str
     key_prefix: str
+    field_ids: frozenset[int] | None = None
+
+    def sees_field(self, field_id: int) -> bool:
+        return self.field_ids is None or field_id in self.field_ids
+
+    @property
+    def field_scope(self) -> list[int] | None:
+        return None if self.field_ids is None else sorted(self.field_ids)
 
     def require(self, permission: str) -> None:
         if permission not in PERMISSIONS.get(self.role, frozenset()):
@@ -53,7 +63,8 @@ def get_caller(request: Request, session: SessionDep) -> Caller:
     key = repo.find_api_key(session, token.strip())
     if key is None:
         raise HTTPException(401, "invalid, revoked or expired API key", headers={"WWW-Authenticate": "Bearer"})
-    caller = Caller(org_id=key.org_id, org_name=key.organisation.name, role=key.role, key_prefix=key.prefix)
+    caller = Caller(org_id=key.org_id, org_name=key.organisation.name, role=key.role, key_prefix=key.prefix,
+                    field_ids=None if key.field_ids is None else frozenset(key.field_ids))
     request.state.caller = caller
     # End the read so a slow upload streamed after this holds no database lock.
     session.rollback()

@@ -41,15 +41,27 @@ def get_or_create_org(session: Session, name: str) -> Organisation:
 
 
 def create_api_key(session: Session, org: Organisation, role: str, *, name: str | None = None,
-                   expires_in_days: float | None = None) -> tuple[ApiKey, str]:
-    """A new key for ``org``; returns the row and the plaintext key (shown once)."""
+                   expires_in_days: float | None = None,
+                   field_ids: Sequence[int] | None = None) -> tuple[ApiKey, str]:
+    """A new key for ``org``; returns the row and the plaintext key (shown once).
+
+    ``field_ids`` limits a farmer key to those fields (and their maps,
+    prescriptions and advice); they must belong to ``org``.
+    """
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}; valid roles: {', '.join(ROLES)}")
+    if field_ids is not None:
+        if role != "farmer":
+            raise ValueError("only farmer keys can be limited to fields")
+        found = set(session.scalars(select(Field.id).where(Field.org_id == org.id, Field.id.in_(field_ids))))
+        missing = sorted(set(field_ids) - found)
+        if missing:
+            raise ValueError(f"field(s) {', '.join(map(str, missing))} not found in organisation {org.name!r}")
     prefix = secrets.token_hex(6)
     plaintext = f"dw_{prefix}_{secrets.token_urlsafe(24)}"
     expires = datetime.now(UTC) + timedelta(days=expires_in_days) if expires_in_days else None
     row = ApiKey(org_id=org.id, role=role, prefix=prefix, key_hash=_hash(plaintext), name=name,
-                 expires_at=expires)
+                 expires_at=expires, field_ids=sorted(set(field_ids)) if field_ids is not None else None)
     session.add(row)
     session.flush()
     return row, plaintext
@@ -96,9 +108,13 @@ def get_owned(session: Session, model: type[Any], org_id: int, row_id: int) -> A
 
 
 def list_owned(session: Session, model: type[Any], org_id: int, *, limit: int = 100,
-               offset: int = 0) -> Sequence[Any]:
-    stmt = select(model).where(model.org_id == org_id).order_by(model.id).limit(limit).offset(offset)
-    return session.scalars(stmt).all()
+               offset: int = 0, field_ids: Sequence[int] | None = None) -> Sequence[Any]:
+    """Rows of ``model`` in ``org_id``; ``field_ids`` keeps only those of these fields."""
+    stmt = select(model).where(model.org_id == org_id)
+    if field_ids is not None:
+        column = model.id if model is Field else model.field_id
+        stmt = stmt.where(column.in_(field_ids))
+    return session.scalars(stmt.order_by(model.id).limit(limit).offset(offset)).all()
 
 
 def next_weed_map_version(session: Session, field_id: int) -> int:

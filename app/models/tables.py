@@ -54,6 +54,8 @@ class ApiKey(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # A farmer key may be limited to the fields it is given; None means every field of its organisation.
+    field_ids: Mapped[list[int] | None] = mapped_column(JSON)
 
     organisation: Mapped[Organisation] = relationship(lazy="joined")
 

@@ -119,7 +119,7 @@ def prescription_layers(prescription_id: int, request: Request, session: Session
     ``weeds`` (one PNG overlay per species at ``image_url``), ``summary``,
     ``compliance`` and ``siblings`` (other prescriptions of the field).
     """
-    row = owned_prescription(session, caller.org_id, prescription_id)
+    row = owned_prescription(session, caller, prescription_id)
     body = json.dumps(prescription_layers_doc(session, row), separators=(",", ":"), allow_nan=False)
     return _json(request, body)
 
@@ -128,7 +128,7 @@ def prescription_layers(prescription_id: int, request: Request, session: Session
             responses={200: {"content": {"image/png": {}}}})
 def weed_overlay(prescription_id: int, species: str, session: SessionDep, caller: Reader) -> Response:
     """Density of one species (EPPO code) as a PNG in Web Mercator; place it at the ``bounds`` of ``/layers``."""
-    row = owned_prescription(session, caller.org_id, prescription_id)
+    row = owned_prescription(session, caller, prescription_id)
     wmap = _weed_map(session, row)
     if species not in wmap.species:
         raise NotFound(f"species {species!r} is not on weed map {wmap.id}; species: {', '.join(wmap.species)}")

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -77,3 +78,31 @@ def test_roles(client: TestClient, make_key: Callable[..., dict[str, str]], docs
     body = {"field_id": fid, "product_ids": [pid]}
     assert client.post("/v1/prescriptions", json=body, headers=farmer).status_code == 403
     assert client.post("/v1/prescriptions", json=body, headers=agro).status_code == 201
+
+
+def test_farmer_key_limited_to_given_fields(client: TestClient, session: Session,
+                                            make_key: Callable[..., dict[str, str]], docs: dict[str, Any]) -> None:
+    agro = make_key("agronomist", "acme")
+    pid = client.post("/v1/products", json=docs["label"], headers=agro).json()["id"]
+    given, other = [], []
+    for target, name in ((given, "Given"), (other, "Not given")):
+        fid = client.post("/v1/fields", json=dict(docs["field"], name=name), headers=agro).json()["id"]
+        client.post(f"/v1/fields/{fid}/weed-maps", json=docs["weed_map"], headers=agro)
+        rx = client.post("/v1/prescriptions", json={"field_id": fid, "product_ids": [pid]}, headers=agro).json()["id"]
+        target.extend([fid, rx])
+    org = repo.get_or_create_org(session, "acme")
+    _row, key = repo.create_api_key(session, org, "farmer", field_ids=[given[0]])
+    session.commit()
+    h = {"Authorization": f"Bearer {key}"}
+    assert [f["id"] for f in client.get("/v1/fields", headers=h).json()] == [given[0]]
+    assert [p["id"] for p in client.get("/v1/prescriptions", headers=h).json()] == [given[1]]
+    for fid, rx, ok in ((*given, 200), (*other, 404)):
+        for path in (f"/v1/fields/{fid}", f"/v1/fields/{fid}/weed-maps", f"/v1/prescriptions/{rx}",
+                     f"/v1/prescriptions/{rx}/advice", f"/v1/prescriptions/{rx}/export/geojson",
+                     f"/v1/prescriptions/{rx}/layers"):
+            assert client.get(path, headers=h).status_code == ok, path
+    assert client.get(f"/v1/products/{pid}", headers=h).status_code == 200  # labels are not field data
+    with pytest.raises(ValueError, match="only farmer keys"):
+        repo.create_api_key(session, org, "agronomist", field_ids=[given[0]])
+    with pytest.raises(ValueError, match="not found"):
+        repo.create_api_key(session, org, "farmer", field_ids=[given[0] + 999])

@@ -106,7 +106,7 @@ def get_advice(prescription_id: int, request: Request, session: SessionDep, call
                lang: Annotated[Lang, Query()] = "en",
                format: Annotated[Format, Query()] = "json") -> Response:
     """The stored advice in ``lang``; written (built-in or LLM, as configured) on first request."""
-    row = owned_prescription(session, caller.org_id, prescription_id)
+    row = owned_prescription(session, caller, prescription_id)
     advice = repo.get_advice(session, row.id, lang)
     if advice is None:
         advice = generate(session, row, request.app.state.settings, lang=lang, writer="auto", forecast=None)
@@ -118,7 +118,7 @@ def get_advice(prescription_id: int, request: Request, session: SessionDep, call
 def post_advice(prescription_id: int, body: AdviceRequest, request: Request, session: SessionDep,
                 caller: Agronomist, format: Annotated[Format, Query()] = "json") -> Response:
     """Write the advice again, e.g. with a forecast for the spray window, and store it."""
-    row = owned_prescription(session, caller.org_id, prescription_id)
+    row = owned_prescription(session, caller, prescription_id)
     advice = generate(session, row, request.app.state.settings, lang=body.lang, writer=body.writer,
                       forecast=body.forecast)
     session.commit()

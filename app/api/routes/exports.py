@@ -37,7 +37,7 @@ def export_job(session: Session, row: Prescription) -> ExportJob:
 def export(prescription_id: int, fmt: str, session: SessionDep, caller: Reader,
            terminal: str | None = None) -> Response:
     """The prescription as ``isoxml``, ``shapefile``, ``geojson``, ``geotiff`` or ``png``."""
-    row = owned_prescription(session, caller.org_id, prescription_id)
+    row = owned_prescription(session, caller, prescription_id)
     out = render(export_job(session, row), fmt, terminal=terminal)
     headers = {"Content-Disposition": f'attachment; filename="{out.filename}"'}
     if out.notes:
@@ -49,5 +49,5 @@ def export(prescription_id: int, fmt: str, session: SessionDep, caller: Reader,
 def export_check(prescription_id: int, fmt: str, session: SessionDep, caller: Reader,
                  terminal: str = "generic") -> dict[str, Any]:
     """Pre-flight: will this export load on ``terminal``? Zones, vertices, size, units, CRS."""
-    row = owned_prescription(session, caller.org_id, prescription_id)
+    row = owned_prescription(session, caller, prescription_id)
     return preflight(export_job(session, row), fmt, terminal)

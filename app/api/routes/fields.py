@@ -9,7 +9,7 @@ import shapely
 from fastapi import APIRouter, status
 from fastapi.responses import JSONResponse
 
-from app.api.deps import FieldWriter, PageDep, Reader, SessionDep
+from app.api.deps import Caller, FieldWriter, PageDep, Reader, SessionDep
 from app.api.errors import NotFound
 from app.api.idempotency import IdempotencyKey, fingerprint, respond_once
 from app.api.schemas.application import ApplicationCreate, ApplicationPublic
@@ -58,20 +58,23 @@ def post_field(body: FieldCreate, session: SessionDep, caller: FieldWriter,
 
 @router.get("", response_model=list[FieldPublic])
 def list_fields(session: SessionDep, caller: Reader, page: PageDep) -> list[FieldPublic]:
-    rows = repo.list_owned(session, Field, caller.org_id, limit=page.limit, offset=page.offset)
+    rows = repo.list_owned(session, Field, caller.org_id, limit=page.limit, offset=page.offset,
+                           field_ids=caller.field_scope)
     return [field_public(r) for r in rows]
 
 
-def owned_field(session: SessionDep, org_id: int, field_id: int) -> Field:
+def owned_field(session: SessionDep, who: int | Caller, field_id: int) -> Field:
+    """The field, if ``who`` (an organisation id, or a caller whose key may be limited) may see it."""
+    org_id = who.org_id if isinstance(who, Caller) else who
     row = repo.get_owned(session, Field, org_id, field_id)
-    if row is None:
+    if row is None or (isinstance(who, Caller) and not who.sees_field(field_id)):
         raise NotFound(f"field {field_id} not found")
     return row
 
 
 @router.get("/{field_id}", response_model=FieldPublic)
 def get_field(field_id: int, session: SessionDep, caller: Reader) -> FieldPublic:
-    return field_public(owned_field(session, caller.org_id, field_id))
+    return field_public(owned_field(session, caller, field_id))
 
 
 def weed_map_public(row: WeedMap) -> WeedMapPublic:
@@ -132,7 +135,7 @@ def store_weed_map(session: SessionDep, field: Field, crs: str, x0_m: float, y0_
 def post_weed_map(field_id: int, body: WeedMapCreate, session: SessionDep, caller: FieldWriter,
                   idempotency_key: IdempotencyKey = None) -> JSONResponse:
     """Store a weed-density grid (plants/m² per species) as the field's next map version."""
-    field = owned_field(session, caller.org_id, field_id)
+    field = owned_field(session, caller, field_id)
 
     def produce() -> WeedMapPublic:
         densities = {}
@@ -151,13 +154,13 @@ def post_weed_map(field_id: int, body: WeedMapCreate, session: SessionDep, calle
 
 @router.get("/{field_id}/weed-maps", response_model=list[WeedMapPublic])
 def list_weed_maps(field_id: int, session: SessionDep, caller: Reader) -> list[WeedMapPublic]:
-    owned_field(session, caller.org_id, field_id)
+    owned_field(session, caller, field_id)
     return [weed_map_public(r) for r in repo.weed_maps_of_field(session, field_id)]
 
 
 @router.get("/{field_id}/weed-maps/{map_id}", response_model=WeedMapPublic)
 def get_weed_map(field_id: int, map_id: int, session: SessionDep, caller: Reader) -> WeedMapPublic:
-    owned_field(session, caller.org_id, field_id)
+    owned_field(session, caller, field_id)
     row = repo.get_owned(session, WeedMap, caller.org_id, map_id)
     if row is None or row.field_id != field_id:
         raise NotFound(f"weed map {map_id} of field {field_id} not found")
@@ -185,7 +188,7 @@ def _owned_label(session: SessionDep, org_id: int, product_id: int) -> LabelDoc:
 def post_application(field_id: int, body: ApplicationCreate, session: SessionDep, caller: FieldWriter,
                      idempotency_key: IdempotencyKey = None) -> JSONResponse:
     """Record an application already made; later prescriptions count it against the season maximum."""
-    field = owned_field(session, caller.org_id, field_id)
+    field = owned_field(session, caller, field_id)
     label = _owned_label(session, caller.org_id, body.product_id)
     if canonical_unit(body.rate.unit) != canonical_unit(label.rate_unit):
         raise UnitError(f"rate.unit: {body.rate.unit!r} is not a unit of {label.name}, whose rates are "
@@ -204,6 +207,6 @@ def post_application(field_id: int, body: ApplicationCreate, session: SessionDep
 
 @router.get("/{field_id}/applications", response_model=list[ApplicationPublic])
 def list_applications(field_id: int, session: SessionDep, caller: Reader) -> list[ApplicationPublic]:
-    owned_field(session, caller.org_id, field_id)
+    owned_field(session, caller, field_id)
     return [application_public(a, _owned_label(session, caller.org_id, a.product_id))
             for a in repo.applications_of_field(session, field_id)]

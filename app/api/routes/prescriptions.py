@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, status
 from fastapi.responses import JSONResponse
 
-from app.api.deps import Agronomist, PageDep, Reader, SessionDep
+from app.api.deps import Agronomist, Caller, PageDep, Reader, SessionDep
 from app.api.errors import NotFound
 from app.api.idempotency import IdempotencyKey, fingerprint, respond_once
 from app.api.routes.fields import owned_field, weed_map_densities, weed_map_grid
@@ -100,20 +100,22 @@ def post_prescription(body: PrescriptionCreate, session: SessionDep, caller: Agr
 
 @router.get("", response_model=list[PrescriptionPublic])
 def list_prescriptions(session: SessionDep, caller: Reader, page: PageDep) -> list[PrescriptionPublic]:
-    rows = repo.list_owned(session, Prescription, caller.org_id, limit=page.limit, offset=page.offset)
+    rows = repo.list_owned(session, Prescription, caller.org_id, limit=page.limit, offset=page.offset,
+                           field_ids=caller.field_scope)
     return [public(r) for r in rows]
 
 
-def owned_prescription(session: SessionDep, org_id: int, prescription_id: int) -> Prescription:
-    row = repo.get_owned(session, Prescription, org_id, prescription_id)
-    if row is None:
+def owned_prescription(session: SessionDep, caller: Caller, prescription_id: int) -> Prescription:
+    """The prescription, if the caller's organisation owns it and its key may see the field."""
+    row = repo.get_owned(session, Prescription, caller.org_id, prescription_id)
+    if row is None or not caller.sees_field(row.field_id):
         raise NotFound(f"prescription {prescription_id} not found")
     return row
 
 
 @router.get("/{prescription_id}", response_model=PrescriptionPublic)
 def get_prescription(prescription_id: int, session: SessionDep, caller: Reader) -> PrescriptionPublic:
-    return public(owned_prescription(session, caller.org_id, prescription_id))
+    return public(owned_prescription(session, caller, prescription_id))
 
 
 def load_core(row: Prescription) -> tuple[CorePrescription, list[LabelDoc]]:

@@ -137,7 +137,7 @@ async def post_weed_geotiff(
     path, digest = await _spool(request)
 
     def work() -> JSONResponse:
-        field = owned_field(session, caller.org_id, field_id)
+        field = owned_field(session, caller, field_id)
         grid = grid_for_field(FieldGeometry.from_documents(field.boundary, []).boundary_wgs84, cell_size_m)
         raster = read_weed_geotiff(path, grid, species=_species(species), resampling=resampling,
                                    name="body", max_bytes=request.app.state.settings.max_upload_bytes)
@@ -168,7 +168,7 @@ async def post_detections(
     is_csv = "csv" in request.headers.get("content-type", "")
 
     def work() -> JSONResponse:
-        field = owned_field(session, caller.org_id, field_id)
+        field = owned_field(session, caller, field_id)
         raw = path.read_bytes()
         det = points_from_csv(raw, crs=crs) if is_csv else points_from_geojson(raw)
         grid = grid_for_field(FieldGeometry.from_documents(field.boundary, []).boundary_wgs84, cell_size_m)
@@ -200,7 +200,7 @@ async def import_applications(field_id: int, request: Request, session: SessionD
     path, digest = await _spool(request)
 
     def work() -> JSONResponse:
-        field = owned_field(session, caller.org_id, field_id)
+        field = owned_field(session, caller, field_id)
         records = parse_as_applied(path.read_bytes(), name="body")
         rows: list[tuple[Any, Any, Any]] = []
         for i, rec in enumerate(records):
