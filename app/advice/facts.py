@@ -278,11 +278,26 @@ def _total_in(total_canonical: float, rate_unit: str) -> tuple[float, str]:
     return total_canonical, unit
 
 
+def _by_species(values: Any, codes: Sequence[str] | None) -> dict[str, Any]:
+    """Per-species values as a mapping: given as one, or as a list in the order of ``codes``
+    (the dosing core's ``Summary``)."""
+    if isinstance(values, Mapping):
+        return dict(values)
+    if isinstance(values, list | tuple) and codes:
+        return dict(zip(codes, values, strict=False))
+    return {}
+
+
 def _species(summary: Mapping[str, Any], species_names: Mapping[str, Any] | None
              ) -> tuple[list[SpeciesFacts], list[str]]:
-    control = _optional(summary, "control_pct") or {}
-    surviving = _optional(summary, "surviving_plants_m2") or {}
     listed = summary.get("species")
+    control = _by_species(_optional(summary, "control_pct"), listed)
+    surviving = _by_species(_optional(summary, "surviving_plants_m2"), listed)
+    if not surviving and listed and isinstance(summary.get("weeds_surviving"), list):
+        # the dosing core reports surviving plants on the whole field; the facts speak per m²
+        area_m2 = float(summary.get("field_area_ha") or 0.0) * 10_000.0
+        if area_m2 > 0:
+            surviving = {c: float(n) / area_m2 for c, n in zip(listed, summary["weeds_surviving"], strict=False)}
     names = dict(species_names or {})
     if control or surviving or listed:
         found = list(dict.fromkeys([*(listed or []), *control, *surviving]))

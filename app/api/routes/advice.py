@@ -53,19 +53,6 @@ def _species_names() -> dict[str, Any]:
     return out
 
 
-def facts_summary(summary: dict[str, Any]) -> dict[str, Any]:
-    """The stored summary in the shape the fact sheet reads: per-species values keyed by code."""
-    out = dict(summary)
-    codes = summary.get("species") or []
-    area_m2 = float(summary.get("field_area_ha") or 0.0) * 10_000.0
-    if codes and isinstance(summary.get("control_pct"), list):
-        out["control_pct"] = dict(zip(codes, summary["control_pct"], strict=False))
-    if codes and isinstance(summary.get("weeds_surviving"), list) and area_m2 > 0:
-        out["surviving_plants_m2"] = {c: float(n) / area_m2 for c, n in
-                                      zip(codes, summary["weeds_surviving"], strict=False)}
-    return out
-
-
 def generate(session: SessionDep, row: Prescription, settings: Settings, *, lang: str, writer: str,
              forecast: Forecast | None) -> Advice:
     """Write advice for a prescription and store it (replacing older advice in that language)."""
@@ -73,7 +60,7 @@ def generate(session: SessionDep, row: Prescription, settings: Settings, *, lang
     if field is None:  # pragma: no cover - prescriptions keep their field (ON DELETE CASCADE)
         raise NotFound(f"field {row.field_id} of prescription {row.id} not found")
     labels = [LabelDoc.model_validate(lab) for lab in row.labels]
-    facts = build_fact_sheet(field=field, labels=labels, summary=facts_summary(row.summary),
+    facts = build_fact_sheet(field=field, labels=labels, summary=row.summary,
                              strategy=str(row.strategy.get("name")), species_names=_species_names(),
                              forecast=forecast,
                              other_names=[p.name for p in repo.list_owned(session, Product, row.org_id, limit=500)])
