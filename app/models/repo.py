@@ -173,3 +173,11 @@ def season_used(session: Session, field_id: int, product_ids: Sequence[int], yea
         if app.product_id in out and app.applied_at.year == year:
             out[app.product_id] += app.rate_canonical
     return out
+
+
+def drop_advice_of_field(session: Session, field_id: int) -> None:
+    """Forget stored advice of a field's prescriptions (its facts changed)."""
+    ids = select(Prescription.id).where(Prescription.field_id == field_id)
+    for row in session.scalars(select(Advice).where(Advice.prescription_id.in_(ids))):
+        session.delete(row)
+    session.flush()

@@ -73,6 +73,8 @@ class Field(Base):
     sensitive_features: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     working_crs: Mapped[str] = mapped_column(String(32))
     area_ha: Mapped[float] = mapped_column(Float)
+    # The latest hourly forecast posted for the field (advice's spray window); replaced, not versioned.
+    forecast: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

@@ -104,3 +104,24 @@ def test_advice_with_a_forecast_has_a_spray_window(client: TestClient, agro: dic
     bad = client.post(f"/v1/prescriptions/{rx}/advice", headers=agro,
                       json={"lang": "en", "forecast": {"lat": 48.53, "lon": 2.05, "hours": hours[::2]}})
     assert bad.status_code == 422 and "one hour apart" in bad.json()["error"]["message"]
+
+
+def test_stored_field_forecast_feeds_the_advice(client: TestClient, agro: dict[str, str],
+                                                docs: dict[str, Any], make_key: Any) -> None:
+    rx = _prescription(client, agro, docs)
+    fid = client.get(f"/v1/prescriptions/{rx}", headers=agro).json()["field_id"]
+    assert client.get(f"/v1/fields/{fid}/forecast", headers=agro).status_code == 404
+    first = client.get(f"/v1/prescriptions/{rx}/advice", headers=agro).json()
+    assert first["facts"]["weather"] is None
+    hours = [{"time": f"2026-05-12T{h:02d}:00:00+00:00", "wind_kmh": 30.0, "wind_dir_deg": 200.0,
+              "gust_kmh": 40.0, "temp_c": 15.0, "rain_mm": 0.0, "cloud_pct": 50.0} for h in range(9, 12)]
+    tele = make_key("telematics", "acme")  # a weather feed posts field data
+    r = client.put(f"/v1/fields/{fid}/forecast", headers=tele, json={"lat": 48.53, "lon": 2.05, "hours": hours})
+    assert r.status_code == 200, r.text
+    assert len(client.get(f"/v1/fields/{fid}/forecast", headers=agro).json()["hours"]) == 3
+    # stored advice was dropped; the next read is written with the windy forecast
+    again = client.get(f"/v1/prescriptions/{rx}/advice", headers=agro).json()
+    assert again["stored_at"] != first["stored_at"]
+    assert [h["allowed"] for h in again["facts"]["weather"]["hours"]] == [False] * 3
+    assert client.put(f"/v1/fields/{fid}/forecast", headers=make_key("farmer", "acme"),
+                      json={"lat": 48.53, "lon": 2.05, "hours": hours}).status_code == 403

@@ -34,7 +34,8 @@ class AdviceRequest(BaseModel):
 
     lang: Lang = "en"
     writer: Literal["auto", "builtin", "llm"] = "auto"
-    forecast: Forecast | None = Field(default=None, description="hourly wind, gusts, rain, cloud, temperature")
+    forecast: Forecast | None = Field(default=None, description="hourly wind, gusts, rain, cloud, temperature; "
+                                                                 "default: the forecast stored for the field")
 
 
 def _llm(settings: Settings) -> LLMConfig | None:
@@ -59,6 +60,8 @@ def generate(session: SessionDep, row: Prescription, settings: Settings, *, lang
     field = repo.get_owned(session, FieldRow, row.org_id, row.field_id)
     if field is None:  # pragma: no cover - prescriptions keep their field (ON DELETE CASCADE)
         raise NotFound(f"field {row.field_id} of prescription {row.id} not found")
+    if forecast is None and field.forecast is not None:
+        forecast = Forecast.model_validate(field.forecast)
     labels = [LabelDoc.model_validate(lab) for lab in row.labels]
     facts = build_fact_sheet(field=field, labels=labels, summary=row.summary,
                              strategy=str(row.strategy.get("name")), species_names=_species_names(),

@@ -9,6 +9,7 @@ import shapely
 from fastapi import APIRouter, status
 from fastapi.responses import JSONResponse
 
+from app.advice import Forecast
 from app.api.deps import Caller, FieldWriter, PageDep, Reader, SessionDep
 from app.api.errors import NotFound
 from app.api.idempotency import IdempotencyKey, fingerprint, respond_once
@@ -210,3 +211,25 @@ def list_applications(field_id: int, session: SessionDep, caller: Reader) -> lis
     owned_field(session, caller, field_id)
     return [application_public(a, _owned_label(session, caller.org_id, a.product_id))
             for a in repo.applications_of_field(session, field_id)]
+
+
+@router.put("/{field_id}/forecast", response_model=Forecast)
+def put_forecast(field_id: int, body: Forecast, session: SessionDep, caller: FieldWriter) -> Forecast:
+    """Store the field's hourly forecast; advice written after this uses it for the spray window.
+
+    Stored advice of the field's prescriptions is dropped, so the next read is
+    written against the new forecast.
+    """
+    field = owned_field(session, caller, field_id)
+    field.forecast = body.model_dump(mode="json")
+    repo.drop_advice_of_field(session, field.id)
+    session.commit()
+    return body
+
+
+@router.get("/{field_id}/forecast", response_model=Forecast)
+def get_forecast(field_id: int, session: SessionDep, caller: Reader) -> Forecast:
+    field = owned_field(session, caller, field_id)
+    if field.forecast is None:
+        raise NotFound(f"field {field_id} has no stored forecast; PUT one to /v1/fields/{field_id}/forecast")
+    return Forecast.model_validate(field.forecast)

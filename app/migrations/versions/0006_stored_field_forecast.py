@@ -1,0 +1,28 @@
+"""stored field forecast
+
+Revision ID: 0006
+Revises: 0005
+Create Date: 2026-11-28 02:52:50.783010
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = '0006'
+down_revision = '0005'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('fields', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('forecast', sa.JSON(), nullable=True))
+
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('fields', schema=None) as batch_op:
+        batch_op.drop_column('forecast')
+
