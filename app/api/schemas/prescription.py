@@ -7,6 +7,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from app.dosing.prescribe import Strategy
+from app.dosing.sprayer import SprayerProfile
+
+# The dosing core owns the defaults; the API shows them.
+_S = Strategy()
+_P = SprayerProfile()
+
 
 class StrategyIn(BaseModel):
     """How to choose doses. Rates are in each product's label unit."""
@@ -17,22 +24,27 @@ class StrategyIn(BaseModel):
     rates: list[float] | None = Field(
         default=None, description="one rate per product in the label's rate_unit; default: label max"
     )
-    threshold_plants_m2: float = Field(default=1.0, ge=0, description="threshold strategy: plants/m²")
-    control_target: float = Field(default=0.9, gt=0, lt=1, description="target_efficacy: control in dense patches")
-    control_min: float = Field(default=0.7, gt=0, lt=1, description="target_efficacy: control for a lone plant")
-    control_half_density_plants_m2: float = Field(default=10.0, gt=0)
-    presence_plants_m2: float = Field(default=0.0, ge=0, description="a species counts as present above this")
+    threshold_plants_m2: float = Field(default=_S.threshold_plants_m2, ge=0,
+                                       description="threshold strategy: plants/m²")
+    control_target: float = Field(default=_S.control_target, gt=0, lt=1,
+                                  description="target_efficacy: control in dense patches")
+    control_min: float = Field(default=_S.control_min, gt=0, lt=1,
+                               description="target_efficacy: control for a lone plant")
+    control_half_density_plants_m2: float = Field(default=_S.control_half_density_plants_m2, gt=0)
+    presence_plants_m2: float = Field(default=_S.presence_plants_m2, ge=0,
+                                      description="a species counts as present above this")
     min_rate_rule: Literal["raise_to_min", "skip"] = Field(
-        default="raise_to_min", description="a cell needing less than the label minimum gets the minimum or nothing")
-    crop_price_per_t: float = Field(default=200.0, ge=0, description="economic: crop price per tonne")
-    expected_yield_t_ha: float = Field(default=7.5, gt=0, description="weed-free yield, t/ha")
-    cousens_i_pct_per_plant_m2: float = Field(default=6.6027, gt=0, description="Cousens I, % loss per plant/m²")
-    cousens_a_pct: float = Field(default=34.894, gt=0, le=100, description="Cousens A, maximum % loss")
+        default=_S.min_rate_rule, description="a cell needing less than the label minimum gets the minimum or nothing")
+    crop_price_per_t: float = Field(default=_S.crop_price_per_t, ge=0, description="economic: crop price per tonne")
+    expected_yield_t_ha: float = Field(default=_S.expected_yield_t_ha, gt=0, description="weed-free yield, t/ha")
+    cousens_i_pct_per_plant_m2: float = Field(default=_S.cousens_i_pct_per_plant_m2, gt=0,
+                                              description="Cousens I, % loss per plant/m²")
+    cousens_a_pct: float = Field(default=_S.cousens_a_pct, gt=0, le=100, description="Cousens A, maximum % loss")
     competitive_index: dict[str, float] = Field(
         default_factory=dict, description="plant equivalents per plant by EPPO code; default: species catalogue")
     product_prices_per_unit: list[float] | None = Field(
         default=None, description="price per L or kg of each product; default: the label's price")
-    economic_candidates: int = Field(default=33, ge=2, le=257)
+    economic_candidates: int = Field(default=_S.economic_candidates, ge=2, le=257)
     weed_stages: dict[str, str] = Field(
         default_factory=dict, description="EPPO code -> weed growth stage, choosing among a label's efficacy "
                                           "curves by stage; without it the hardest-to-kill stage's curve is used")
@@ -49,15 +61,15 @@ class SprayerIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    boom_width_m: float = Field(default=36.0, gt=0)
-    section_width_m: float = Field(default=0.5, gt=0)
-    along_track_m: float = Field(default=0.5, gt=0)
-    patch_buffer_m: float = Field(default=0.5, ge=0)
-    min_patch_m2: float = Field(default=0.0, ge=0)
-    turndown_ratio: float = Field(default=5.0, ge=1)
+    boom_width_m: float = Field(default=_P.boom_width_m, gt=0)
+    section_width_m: float = Field(default=_P.section_width_m, gt=0)
+    along_track_m: float = Field(default=_P.along_track_m, gt=0)
+    patch_buffer_m: float = Field(default=_P.patch_buffer_m, ge=0)
+    min_patch_m2: float = Field(default=_P.min_patch_m2, ge=0)
+    turndown_ratio: float = Field(default=_P.turndown_ratio, ge=1)
     rate_levels: list[float] = Field(default_factory=list, description="label units; empty = continuous")
-    tank_l: float = Field(default=3000.0, gt=0)
-    carrier_l_ha: float = Field(default=150.0, gt=0)
+    tank_l: float = Field(default=_P.tank_l, gt=0)
+    carrier_l_ha: float = Field(default=_P.carrier_l_ha, gt=0)
 
 
 class PrescriptionCreate(BaseModel):
