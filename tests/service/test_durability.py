@@ -123,3 +123,71 @@ def test_client_disconnect_stores_nothing(server: dict[str, Any]) -> None:
     r = httpx.post(f"{server['url']}/v1/fields/{fid}/weed-maps", content=body,
                    headers={**h, "Content-Type": "application/json"}, timeout=10)
     assert r.status_code == 201 and _counts(server["engine"])[1] == before[1] + 1
+
+
+@pytest.mark.skipif(not os.environ.get("DOSEWISE_TEST_DATABASE_URL"),
+                    reason="needs PostgreSQL (DOSEWISE_TEST_DATABASE_URL) to hold the server between its "
+                           "INSERT and its COMMIT; .ci/run runs it")
+def test_kill_between_insert_and_commit_leaves_nothing(server: dict[str, Any]) -> None:
+    """The server is stopped after it wrote the weed map's row, before it committed.
+
+    The test holds an uncommitted idempotency record with the key the upload
+    will use, so the server's own record insert waits on the unique index after
+    the weed map row is in. Then the server gets SIGKILL.
+    """
+    import threading
+
+    from sqlalchemy import text
+
+    from app.models.tables import IdempotencyRecord
+
+    h = {"Authorization": f"Bearer {server['key']}"}
+    fid = httpx.post(f"{server['url']}/v1/fields", json=FIELD, headers=h, timeout=10).json()["id"]
+    before = _counts(server["engine"])
+    engine = server["engine"]
+    blocker = engine.connect()
+    tx = blocker.begin()
+    org_id = blocker.execute(select(Field.org_id).where(Field.id == fid)).scalar_one()
+    blocker.execute(IdempotencyRecord.__table__.insert().values(
+        org_id=org_id, key="held", request_hash="0" * 64, method_path="test", status_code=201, response={}))
+
+    def upload() -> None:
+        try:
+            httpx.post(f"{server['url']}/v1/fields/{fid}/weed-maps", json=weed_grid(),
+                       headers={**h, "Idempotency-Key": "held"}, timeout=30)
+        except httpx.HTTPError:
+            pass  # the server dies under it
+
+    t = threading.Thread(target=upload)
+    t.start()
+    waiting_pid = None
+    deadline = time.monotonic() + 20
+    try:
+        with engine.connect() as watch:
+            while waiting_pid is None and time.monotonic() < deadline:
+                waiting_pid = watch.execute(text(
+                    "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND query ILIKE '%INSERT INTO idempotency_records%' AND pid <> pg_backend_pid()")).scalar()
+                watch.rollback()
+                time.sleep(0.05)
+            assert waiting_pid is not None, "the upload never reached its idempotency insert"
+            # the weed map row is already written in the server's open transaction
+            wrote = watch.execute(text(
+                "SELECT count(*) FROM pg_locks l JOIN pg_class c ON l.relation = c.oid "
+                "WHERE l.pid = :p AND c.relname = 'weed_maps' AND l.mode = 'RowExclusiveLock'"),
+                {"p": waiting_pid}).scalar()
+            assert wrote, "the server had not inserted the weed map yet"
+            server["proc"].send_signal(signal.SIGKILL)
+            server["proc"].wait(timeout=10)
+    finally:
+        tx.rollback()
+        blocker.close()
+    t.join(timeout=30)
+    with engine.connect() as watch:  # the orphaned backend aborts once its lock wait ends
+        while watch.execute(text("SELECT count(*) FROM pg_stat_activity WHERE pid = :p"),
+                            {"p": waiting_pid}).scalar() and time.monotonic() < deadline + 20:
+            watch.rollback()
+            time.sleep(0.1)
+    assert _counts(engine) == before  # the orphaned transaction was rolled back: no weed map
+    with session_factory(engine)() as s:
+        assert s.scalar(select(func.count()).select_from(IdempotencyRecord)) == 0
