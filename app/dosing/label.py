@@ -46,6 +46,3 @@ class ProductLabel:
             )
         if not self.max_rate > 0:
             raise ValueError(f"{self.name}: max_rate must be positive")
-        if self.max_season_rate is not None and self.max_season_rate < self.max_rate:
-            # A season cap below the single-application cap is legal (it just binds).
-            pass

@@ -78,7 +78,7 @@ def find_api_key(session: Session, plaintext: str) -> ApiKey | None:
     now = datetime.now(UTC)
     if row.revoked_at is not None:
         return None
-    if row.expires_at is not None and _aware(row.expires_at) <= now:
+    if row.expires_at is not None and row.expires_at <= now:
         return None
     return row
 
@@ -90,10 +90,6 @@ def revoke_api_key(session: Session, prefix: str) -> bool:
     row.revoked_at = datetime.now(UTC)
     session.flush()
     return True
-
-
-def _aware(dt: datetime) -> datetime:
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 def add(session: Session, row: Any) -> Any:
