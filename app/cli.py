@@ -104,21 +104,14 @@ def cmd_prescribe(args: argparse.Namespace) -> int:
     from app.api.schemas.field import FieldCreate
     from app.api.schemas.label import LabelDoc
     from app.api.schemas.prescription import SprayerIn, StrategyIn
-    from app.api.schemas.weed_map import WeedMapCreate, grid_to_array
-    from app.dosing.grid import GridSpec
-    from app.pipeline import FieldGeometry, product_totals, run
+    from app.api.schemas.weed_map import WeedMapCreate
+    from app.pipeline import product_totals, run_documents
 
     field = FieldCreate.model_validate_json(Path(args.field).read_text())
     wm = WeedMapCreate.model_validate_json(Path(args.weed_map).read_text())
     labels = [LabelDoc.model_validate_json(Path(p).read_text()) for p in args.label]
-    densities = {c: grid_to_array(v, f"species.{c}") for c, v in wm.species.items()}
-    first = next(iter(densities.values()))
-    grid = GridSpec(crs=wm.crs, x0_m=wm.origin.x, y0_m=wm.origin.y, cell_size_m=wm.cell_size_m,
-                    n_rows=first.shape[0], n_cols=first.shape[1])
     strategy = StrategyIn(name=args.strategy, threshold_plants_m2=args.threshold, rates=args.rate)
-    geometry = FieldGeometry.from_documents(field.boundary, [f.model_dump() for f in field.sensitive_features])
-    core, no_spray = run(geometry, grid, densities, labels, strategy, SprayerIn(), wind_from_deg=args.wind_from,
-               crop=field.crop, growth_stage_bbch=field.growth_stage_bbch)
+    geometry, core, no_spray = run_documents(field, wm, labels, strategy, SprayerIn(), wind_from_deg=args.wind_from)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     summary = core.summary.as_dict()

@@ -17,8 +17,10 @@ from pyproj import CRS
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
+from app.api.schemas.field import FieldCreate
 from app.api.schemas.label import LabelDoc
 from app.api.schemas.prescription import SprayerIn, StrategyIn
+from app.api.schemas.weed_map import WeedMapCreate, grid_to_array
 from app.dosing.grid import GridSpec
 from app.dosing.masks import FieldMasks, SensitiveFeature, build_masks
 from app.dosing.prescribe import DosingError, Prescription, Strategy, prescribe
@@ -132,6 +134,32 @@ def run(geometry: FieldGeometry, grid: GridSpec, densities_plants_m2: Mapping[st
                    to_core_strategy(strategy, labels), to_core_sprayer(sprayer, labels),
                    crop=crop, growth_stage_bbch=growth_stage_bbch, season_used=season_used)
     return rx, no_spray_wgs84(masks, field_m, grid.crs)
+
+
+def weed_map_arrays(doc: WeedMapCreate) -> tuple[GridSpec, dict[str, np.ndarray]]:
+    """A weed-map document's grid and its density arrays (plants/m²), checked.
+
+    Raises ``InputError`` naming the species grid at fault.
+    """
+    try:
+        densities = {code: grid_to_array(v, f"species.{code}") for code, v in doc.species.items()}
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    rows, cols = next(iter(densities.values())).shape
+    grid = GridSpec(crs=doc.crs, x0_m=doc.origin.x, y0_m=doc.origin.y, cell_size_m=doc.cell_size_m,
+                    n_rows=rows, n_cols=cols)
+    return grid, densities
+
+
+def run_documents(field: FieldCreate, weed_map: WeedMapCreate, labels: Sequence[LabelDoc], strategy: StrategyIn,
+                  sprayer: SprayerIn | None = None, *, wind_from_deg: float | None = None
+                  ) -> tuple[FieldGeometry, Prescription, dict[str, Any]]:
+    """``run`` on documents as files and requests hold them; returns the field geometry too."""
+    grid, densities = weed_map_arrays(weed_map)
+    geometry = FieldGeometry.from_documents(field.boundary, [f.model_dump() for f in field.sensitive_features])
+    core, no_spray = run(geometry, grid, densities, labels, strategy, sprayer or SprayerIn(),
+                         wind_from_deg=wind_from_deg, crop=field.crop, growth_stage_bbch=field.growth_stage_bbch)
+    return geometry, core, no_spray
 
 
 def product_totals(prescription: Prescription, labels: Sequence[LabelDoc],

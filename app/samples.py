@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 
@@ -14,9 +13,10 @@ from app.api.routes.products import create_product
 from app.api.schemas.field import FieldCreate
 from app.api.schemas.label import LabelDoc
 from app.api.schemas.prescription import PrescriptionCreate, StrategyIn
-from app.api.schemas.weed_map import WeedMapCreate, grid_to_array
+from app.api.schemas.weed_map import WeedMapCreate
 from app.dosing.prescribe import DosingError
 from app.models import repo
+from app.pipeline import weed_map_arrays
 from app.species import DATA_DIR
 
 log = logging.getLogger("dosewise.samples")
@@ -54,9 +54,9 @@ def load_samples(session: Session, org_name: str, data_dir: Path = DATA_DIR) -> 
         wm_path = folder / "weed_map.json"
         if not wm_path.exists():
             continue
-        wm = WeedMapCreate.model_validate(json.loads(wm_path.read_text()))
-        densities = {c: grid_to_array(v, f"species.{c}") for c, v in wm.species.items()}
-        store_weed_map(session, field, wm.crs, wm.origin.x, wm.origin.y, wm.cell_size_m, densities,
+        wm = WeedMapCreate.model_validate_json(wm_path.read_text())
+        grid, densities = weed_map_arrays(wm)
+        store_weed_map(session, field, grid.crs, grid.x0_m, grid.y0_m, grid.cell_size_m, densities,
                        source=wm.source, captured_at=wm.captured_at)
         fitting = [pid for pid, lab in products.items()
                    if any(c.crop == doc.crop for c in lab.crops) and lab.country in (None, doc.country)]

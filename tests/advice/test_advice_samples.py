@@ -13,10 +13,9 @@ from app.advice import build_fact_sheet, check_answer
 from app.advice.builtin import builtin_parts
 from app.api.schemas.field import FieldCreate
 from app.api.schemas.label import LabelDoc
-from app.api.schemas.prescription import SprayerIn, StrategyIn
-from app.api.schemas.weed_map import WeedMapCreate, grid_to_array
-from app.dosing.grid import GridSpec
-from app.pipeline import FieldGeometry, run
+from app.api.schemas.prescription import StrategyIn
+from app.api.schemas.weed_map import WeedMapCreate
+from app.pipeline import run_documents
 from app.species import DATA_DIR
 
 SAMPLES = {
@@ -31,12 +30,7 @@ def _facts(slug: str):  # type: ignore[no-untyped-def]
     field = FieldCreate.model_validate_json((folder / "field.json").read_text())
     wm = WeedMapCreate.model_validate_json((folder / "weed_map.json").read_text())
     label = LabelDoc.model_validate_json((DATA_DIR / "labels" / SAMPLES[slug]).read_text())
-    dens = {c: grid_to_array(v, c) for c, v in wm.species.items()}
-    first = next(iter(dens.values()))
-    grid = GridSpec(wm.crs, wm.origin.x, wm.origin.y, wm.cell_size_m, *first.shape)
-    geometry = FieldGeometry.from_documents(field.boundary, [f.model_dump() for f in field.sensitive_features])
-    core, _ = run(geometry, grid, dens, [label], StrategyIn(name="threshold", threshold_plants_m2=2), SprayerIn(),
-                  crop=field.crop, growth_stage_bbch=field.growth_stage_bbch)
+    _geometry, core, _no_spray = run_documents(field, wm, [label], StrategyIn(name="threshold", threshold_plants_m2=2))
     return build_fact_sheet(field=field, labels=[label], summary=core.summary.as_dict(), strategy="threshold"), \
         label, core.summary
 

@@ -14,13 +14,12 @@ from shapely.geometry import shape
 
 from app.api.schemas.field import FieldCreate
 from app.api.schemas.label import LabelDoc
-from app.api.schemas.prescription import SprayerIn, StrategyIn
-from app.api.schemas.weed_map import WeedMapCreate, grid_to_array
-from app.dosing.grid import GridSpec
+from app.api.schemas.prescription import StrategyIn
+from app.api.schemas.weed_map import WeedMapCreate
 from app.dosing.units import from_canonical_rate
 from app.export import ExportJob, preflight, render
 from app.export.coarsen import coarsen_up
-from app.pipeline import FieldGeometry, run
+from app.pipeline import run_documents
 from app.species import DATA_DIR
 
 
@@ -45,12 +44,7 @@ def _sample_job(slug: str, label_file: str) -> ExportJob:
     field = FieldCreate.model_validate_json((folder / "field.json").read_text())
     wm = WeedMapCreate.model_validate_json((folder / "weed_map.json").read_text())
     label = LabelDoc.model_validate_json((DATA_DIR / "labels" / label_file).read_text())
-    dens = {c: grid_to_array(v, c) for c, v in wm.species.items()}
-    first = next(iter(dens.values()))
-    grid = GridSpec(wm.crs, wm.origin.x, wm.origin.y, wm.cell_size_m, *first.shape)
-    geometry = FieldGeometry.from_documents(field.boundary, [f.model_dump() for f in field.sensitive_features])
-    core, no_spray = run(geometry, grid, dens, [label], StrategyIn(name="target_efficacy"), SprayerIn(),
-                         crop=field.crop, growth_stage_bbch=field.growth_stage_bbch)
+    geometry, core, no_spray = run_documents(field, wm, [label], StrategyIn(name="target_efficacy"))
     return ExportJob(prescription=core, field_name=field.name, field_boundary_wgs84=geometry.boundary_wgs84,
                      no_spray_wgs84=shape(no_spray))
 

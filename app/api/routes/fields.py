@@ -16,13 +16,13 @@ from app.api.idempotency import IdempotencyKey, fingerprint, respond_once
 from app.api.schemas.application import ApplicationCreate, ApplicationPublic
 from app.api.schemas.field import FieldCreate, FieldPublic, SensitiveFeatureIn
 from app.api.schemas.label import LabelDoc
-from app.api.schemas.weed_map import WeedMapCreate, WeedMapPublic, grid_to_array
+from app.api.schemas.weed_map import WeedMapCreate, WeedMapPublic
 from app.dosing.grid import GridSpec
 from app.dosing.units import UnitError, canonical_unit, from_canonical_rate, to_canonical_rate
 from app.geo import reproject
 from app.models import arrays, repo
 from app.models.tables import Application, Field, Product, WeedMap
-from app.pipeline import FieldGeometry, InputError, check_metric_crs
+from app.pipeline import FieldGeometry, InputError, check_metric_crs, weed_map_arrays
 from app.species import unknown_codes
 
 router = APIRouter(prefix="/v1/fields", tags=["fields"])
@@ -139,15 +139,9 @@ def post_weed_map(field_id: int, body: WeedMapCreate, session: SessionDep, calle
     field = owned_field(session, caller, field_id)
 
     def produce() -> WeedMapPublic:
-        densities = {}
-        for code, values in body.species.items():
-            try:
-                densities[code] = grid_to_array(values, f"species.{code}")
-            except ValueError as exc:
-                raise InputError(str(exc)) from None
-        return weed_map_public(store_weed_map(session, field, body.crs, body.origin.x, body.origin.y,
-                                              body.cell_size_m, densities, source=body.source,
-                                              captured_at=body.captured_at))
+        grid, densities = weed_map_arrays(body)
+        return weed_map_public(store_weed_map(session, field, grid.crs, grid.x0_m, grid.y0_m, grid.cell_size_m,
+                                              densities, source=body.source, captured_at=body.captured_at))
 
     where = f"POST /v1/fields/{field_id}/weed-maps"
     return respond_once(session, caller, idempotency_key, where, fingerprint(where, body), produce)
