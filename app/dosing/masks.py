@@ -101,6 +101,19 @@ def downwind_zone(field_m: BaseGeometry, distance_m: float, wind_from_deg: float
     return field_m.intersection(swept)
 
 
+def label_buffers(products: Sequence[ProductLabel]) -> tuple[dict[str, float], float]:
+    """The buffers a mix demands: metres per feature kind (largest over the products), and downwind.
+
+    >>> a = ProductLabel("A", "L/ha", 0.5, 1.0, buffers_m={"water": 5.0}, downwind_buffer_m=10.0)
+    >>> b = ProductLabel("B", "L/ha", 0.5, 1.0, buffers_m={"water": 20.0, "well": 15.0})
+    >>> label_buffers([a, b])
+    ({'water': 20.0, 'well': 15.0}, 10.0)
+    """
+    kinds = dict.fromkeys(k for p in products for k in p.buffers_m)
+    applied = {k: max(p.buffers_m.get(k, 0.0) for p in products) for k in kinds}
+    return applied, max((p.downwind_buffer_m for p in products), default=0.0)
+
+
 def build_masks(grid: GridSpec, field_m: BaseGeometry, features_m: Iterable[SensitiveFeature],
                 products: Sequence[ProductLabel], *, wind_from_deg: float | None = None) -> FieldMasks:
     """Rasterise the field and every label buffer onto ``grid``.
@@ -116,14 +129,12 @@ def build_masks(grid: GridSpec, field_m: BaseGeometry, features_m: Iterable[Sens
     >>> int(m.in_field.sum()), int(m.sprayable.sum())
     (100, 64)
     """
-    kinds = {k for p in products for k in p.buffers_m}
-    applied = {k: max(p.buffers_m.get(k, 0.0) for p in products) for k in kinds}
+    applied, downwind = label_buffers(products)
     zones: list[BaseGeometry] = []
     for feat in features_m:
         dist = applied.get(feat.kind, 0.0)
         # The feature itself is never sprayed, whatever the buffer.
         zones.append(feat.geometry.buffer(dist) if dist > 0 else feat.geometry)
-    downwind = max((p.downwind_buffer_m for p in products), default=0.0)
     if downwind > 0:
         zones.append(downwind_zone(field_m, downwind, wind_from_deg))
     no_spray = shapely.union_all(zones) if zones else shapely.Polygon()

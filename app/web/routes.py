@@ -21,7 +21,7 @@ import shapely
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
-from shapely.geometry import mapping
+from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy.orm import Session
 
@@ -31,12 +31,12 @@ from app.api.errors import NotFound
 from app.api.routes.fields import weed_map_densities, weed_map_grid
 from app.api.routes.prescriptions import load_core, owned_prescription, public
 from app.api.schemas.label import LabelDoc
-from app.dosing.masks import SensitiveFeature, build_masks
+from app.dosing.masks import SensitiveFeature, build_masks, label_buffers
 from app.dosing.prescribe import Prescription as CorePrescription
 from app.geo import reproject
 from app.models import repo
 from app.models.tables import Field, Prescription, WeedMap
-from app.pipeline import FieldGeometry, rates_in_label_units
+from app.pipeline import FieldGeometry, no_spray_wgs84, rates_in_label_units
 from app.species import catalogue
 from app.web import layers
 
@@ -166,7 +166,7 @@ def prescription_layers_doc(session: Session, row: Prescription) -> dict[str, An
     geometry = FieldGeometry.from_documents(field.boundary, field.sensitive_features)
     west, south, east, north = geometry.boundary_wgs84.bounds
     info = public(row).model_dump(mode="json")
-    no_spray, buffers = _no_spray(geometry, core, row.wind_from_deg)
+    no_spray, buffers = _no_spray(row, geometry, core)
     return {
         "prescription": {k: info[k] for k in ("id", "field_id", "weed_map_id", "weed_map_version", "strategy",
                                               "sprayer", "grid", "created_at", "links")},
@@ -195,18 +195,20 @@ def _feature(geom: BaseGeometry, properties: dict[str, Any]) -> dict[str, Any] |
     return {"type": "Feature", "properties": properties, "geometry": mapping(geom)}
 
 
-def _no_spray(geometry: FieldGeometry, core: CorePrescription,
-              wind_from_deg: float | None) -> tuple[BaseGeometry, dict[str, float]]:
-    """Buffers and no-spray zones inside the field (WGS84), as ``build_masks`` laid them."""
+def _no_spray(row: Prescription, geometry: FieldGeometry,
+              core: CorePrescription) -> tuple[BaseGeometry, dict[str, float]]:
+    """Buffers and no-spray zones inside the field (WGS84), as the prescription stored them."""
+    buffers, downwind = label_buffers(core.products)
+    if downwind:
+        buffers["downwind"] = downwind
+    if row.no_spray is not None:
+        return shape(row.no_spray), buffers
+    # made before the zones were stored: lay them again as build_masks did
     crs = core.grid.crs
     field_m = reproject(geometry.boundary_wgs84, "EPSG:4326", crs)
     features_m = [SensitiveFeature(kind, reproject(g, "EPSG:4326", crs)) for kind, _name, g in geometry.features]
-    masks = build_masks(core.grid, field_m, features_m, core.products, wind_from_deg=wind_from_deg)
-    buffers = dict(masks.buffers_m or {})
-    if masks.downwind_buffer_m:
-        buffers["downwind"] = masks.downwind_buffer_m
-    inside = masks.no_spray_m.intersection(field_m) if not masks.no_spray_m.is_empty else masks.no_spray_m
-    return reproject(inside, crs, "EPSG:4326"), buffers
+    masks = build_masks(core.grid, field_m, features_m, core.products, wind_from_deg=row.wind_from_deg)
+    return shape(no_spray_wgs84(masks, field_m, crs)), buffers
 
 
 def _rate_layers(session: Session, row: Prescription, core: CorePrescription,

@@ -171,3 +171,18 @@ def test_downwind_buffer_follows_the_stored_wind(web_client: TestClient, agro: d
     north = shapely.box(X0 + 20, Y0 + 51, X0 + 80, Y0 + 59)
     assert zone.contains(east)  # within 10 m of the east edge, downwind
     assert not zone.intersects(north)  # the north edge is not downwind of a west wind
+
+
+def test_no_spray_zones_of_older_prescriptions_are_laid_again(web_client: TestClient, agro: dict[str, str],
+                                                              docs: dict[str, Any], session: Any) -> None:
+    """Prescriptions stored before their zones were (no_spray NULL) get the same zones from the masks."""
+    from app.models.tables import Prescription
+
+    (rx,) = _setup(web_client, agro, docs)
+    stored = web_client.get(f"/v1/prescriptions/{rx}/layers", headers=agro).json()["no_spray"]
+    session.get(Prescription, rx).no_spray = None
+    session.commit()
+    laid = web_client.get(f"/v1/prescriptions/{rx}/layers", headers=agro).json()["no_spray"]
+    assert laid["properties"] == stored["properties"] == {"buffers_m": {"water": 5.0}}
+    a, b = shape(stored["geometry"]), shape(laid["geometry"])
+    assert a.symmetric_difference(b).area <= 1e-6 * a.area
