@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from app.api.schemas.label import LabelDoc
+from app.domain.label import LabelDoc
 
 MPH_KMH = 1.609344
 

@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 from shapely.geometry import mapping
 
-from app.dosing.units import UnitError
+from app.domain.units import UnitError
 from app.ingest import InvalidData, InvalidUnit, parse_as_applied
 from tests.ingest.helpers import FIELD
 
