@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from app.domain.units import RATE_UNITS, UnitError, canonical_unit, to_canonical_rate
+from app.domain.units import ACRE_IN_HA, RATE_UNITS, UnitError, canonical_unit, to_canonical_rate
 from app.geo import reproject, utm_crs_for
 from app.ingest.boundaries import boundary_from_geojson
 from app.ingest.errors import CorruptFile, IngestError, InvalidData, InvalidUnit, UnsupportedFormat
@@ -29,7 +29,7 @@ RATE_UNIT_ALIASES: dict[str, str] = {
     "gal/ac": "gal/acre", "gal1ac-1": "gal/acre", "floz/ac": "fl oz/acre", "floz1ac-1": "fl oz/acre",
     "pt/ac": "pt/acre", "qt/ac": "qt/acre", "lb/ac": "lb/acre", "lb1ac-1": "lb/acre", "oz/ac": "oz/acre",
 }
-AREA_UNITS: dict[str, float] = {"ha": 1.0, "ac": 0.40468564224, "acre": 0.40468564224, "m2": 1e-4}
+AREA_UNITS: dict[str, float] = {"ha": 1.0, "ac": ACRE_IN_HA, "acre": ACRE_IN_HA, "m2": 1e-4}
 
 
 @dataclass(frozen=True)
