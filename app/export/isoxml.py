@@ -20,7 +20,7 @@ from pyproj import Geod
 
 from app.dosing.label import ProductLabel
 from app.export.job import ExportError, ExportFile, ExportJob
-from app.export.latlon import LatLonGrid, latlon_grid_for, resample_to_latlon
+from app.export.latlon import LatLonGrid, latlon_grid_for, resample_to_latlon, sprayable_latlon
 from app.export.names import ascii_text, file_stem
 from app.export.terminals import Terminal
 from app.export.zones import display_unit, quantise_up, rate_classes
@@ -128,8 +128,23 @@ def _raw_grid(job: ExportJob, ll: LatLonGrid, resampled: np.ndarray, notes: list
     return raw
 
 
+def _unspray_edges(job: ExportJob, ll: LatLonGrid, resampled: np.ndarray, notes: list[str]) -> None:
+    """Rate 0 on every lat/lon cell the field edge or a no-spray zone touches (label first, in place).
+
+    The lat/lon cells do not line up with the dosing cells, so a cell that
+    straddles a buffer edge would otherwise take its sprayed neighbour's rate.
+    """
+    ok = sprayable_latlon(ll, job.field_boundary_wgs84, job.no_spray_wgs84, job.prescription.grid.crs)
+    has_rate = ~np.isnan(resampled).any(axis=0)
+    lost = has_rate & ~ok & (np.nan_to_num(resampled, nan=0.0) > 0).any(axis=0)
+    resampled[:, has_rate & ~ok] = 0.0
+    if lost.any():
+        notes.append(f"{int(lost.sum())} grid cells touching the field edge or a no-spray zone set to 0 "
+                     "(they overlap it on the ground)")
+
+
 def render_isoxml(job: ExportJob, terminal: Terminal, *, grid_type: int | None = None,
-                  resample: str = "max", oversample: int = 1, max_zones: int | None = None,
+                  resample: str = "max", oversample: int = 1, coarsen: int = 1, max_zones: int | None = None,
                   unit: str = "label", fit: bool = True) -> ExportFile:
     """A TASKDATA zip: TASKDATA/TASKDATA.XML and TASKDATA/GRD00001.bin.
 
@@ -149,12 +164,13 @@ def render_isoxml(job: ExportJob, terminal: Terminal, *, grid_type: int | None =
     pres = job.prescription
     notes: list[str] = []
     inside = ~np.isnan(pres.rates).any(axis=0)
-    ll = latlon_grid_for(pres.grid, inside, oversample=oversample)
+    ll = latlon_grid_for(pres.grid, inside, oversample=oversample, coarsen=coarsen)
     resampled = resample_to_latlon(pres.rates, pres.grid, ll, method=resample)
     notes.append(
         f"grid resampled ({resample}) from {pres.grid.cell_size_m:g} m cells in {pres.grid.crs} to "
         f"{ll.n_rows} x {ll.n_cols} lat/lon cells of {ll.cell_lat_deg:.3e} x {ll.cell_lon_deg:.3e} deg"
     )
+    _unspray_edges(job, ll, resampled, notes)
     raw = _raw_grid(job, ll, resampled, notes)
 
     if grid_type == 1:
