@@ -163,8 +163,13 @@ def run_documents(field: FieldCreate, weed_map: WeedMapCreate, labels: Sequence[
 
 
 def product_totals(prescription: Prescription, labels: Sequence[LabelDoc],
-                   product_ids: Sequence[int | None] | None = None) -> list[dict[str, Any]]:
-    """Totals per product: amounts in L or kg, rates in the label's unit."""
+                   product_ids: Sequence[int | None] | None = None,
+                   season_used: Mapping[str, float] | None = None) -> list[dict[str, Any]]:
+    """Totals per product: amounts in L or kg, rates in the label's unit.
+
+    ``season_used`` (canonical rate per product name) is recorded so the
+    export verifier can check files against the season remainder later.
+    """
     s = prescription.summary
     out = []
     for k, lab in enumerate(labels):
@@ -179,6 +184,7 @@ def product_totals(prescription: Prescription, labels: Sequence[LabelDoc],
             "saving_pct": round(s.saving_pct[k], 2),
             "max_rate": lab.max_rate,
             "min_rate": lab.min_rate,
+            "season_used": float((season_used or {}).get(core.name, 0.0)),
         })
     return out
 

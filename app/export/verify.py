@@ -404,8 +404,10 @@ def _round(value: object) -> object:
 
 
 def _cell_polygons(transform: Affine, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    x0, y0 = transform * (cols, rows)
-    x1, y1 = transform * (cols + 1, rows + 1)
+    # Both grids here are north-up (no rotation terms): corners straight from the affine's coefficients.
+    x0 = transform.c + cols * transform.a
+    y0 = transform.f + rows * transform.e
+    x1, y1 = x0 + transform.a, y0 + transform.e
     return shapely.box(np.minimum(x0, x1), np.minimum(y0, y1), np.maximum(x0, x1), np.maximum(y0, y1))
 
 

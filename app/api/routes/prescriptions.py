@@ -65,7 +65,8 @@ def create_prescription(session: SessionDep, org_id: int, body: PrescriptionCrea
                wind_from_deg=body.wind_from_deg, crop=field.crop, growth_stage_bbch=field.growth_stage_bbch,
                season_used={lab.name: used[p.id] for lab, p in zip(labels, products, strict=True)})
     summary = core.summary.as_dict()
-    summary["products"] = product_totals(core, labels, [p.id for p in products])
+    summary["products"] = product_totals(core, labels, [p.id for p in products],
+                                         {lab.name: used[p.id] for lab, p in zip(labels, products, strict=True)})
     row = Prescription(
         org_id=org_id, field_id=field.id, weed_map_id=wmap.id, weed_map_version=wmap.version,
         product_ids=[p.id for p in products], labels=[lab.model_dump(mode="json") for lab in labels],
