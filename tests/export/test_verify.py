@@ -151,3 +151,37 @@ def test_a_lake_under_a_water_only_label_gets_the_water_buffer():
     assert feat.buffer_class == "water" and feat.required_m == 5.0
     assert feat.closest_sprayed_m >= 5.0 - 1e-6  # 1 µm: the WGS84 round trip of the shapefile
     assert report.ok
+
+
+def test_solid_product_on_100_ha_fits_trimble_as_isoxml_with_the_product_added_reported():
+    """The dead end: the shapefile said "use ISOXML" and ISOXML was refused as too big for Trimble."""
+    import json
+
+    from shapely.geometry import shape
+
+    from app.api.schemas.field import FieldCreate
+    from app.api.schemas.label import LabelDoc
+    from app.api.schemas.prescription import StrategyIn
+    from app.api.schemas.weed_map import WeedMapCreate
+    from app.export import ExportJob
+    from app.pipeline import run_documents
+    from app.species import DATA_DIR
+
+    folder = DATA_DIR / "sample_fields" / "us-ia-story-county"
+    field = FieldCreate.model_validate_json((folder / "field.json").read_text())
+    wm = WeedMapCreate.model_validate_json((folder / "weed_map.json").read_text())
+    doc = json.loads((DATA_DIR / "labels" / "enlist-one.json").read_text())
+    doc.update(name="Granular X", formulation="solid", rate_unit="lb/acre", min_rate=0.5, max_rate=1.0,
+               max_season_rate=3.0, typical_rate=1.0,
+               active_ingredients=[{"name": "x", "concentration": 750, "concentration_unit": "g/kg"}])
+    doc["price"]["per"] = "kg"
+    geometry, core, no_spray = run_documents(field, wm, [LabelDoc.model_validate(doc)],
+                                             StrategyIn(name="target_efficacy"))
+    job = ExportJob(prescription=core, field_name=field.name, field_boundary_wgs84=geometry.boundary_wgs84,
+                    no_spray_wgs84=shape(no_spray), features_wgs84=tuple(geometry.features))
+    check = preflight(job, "isoxml", "trimble")
+    assert check["error"] is None and check["bytes_unzipped"] <= 250 * 1024
+    assert check["verify"]["ok"] is True
+    added = check["product_added"][0]
+    assert added["unit"] == "kg" and added["delta_pct"] > 0
+    assert (check["ok"] is False) is (added["delta_pct"] > 5) and "written as grid type" in check["changes"][0]
