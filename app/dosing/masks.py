@@ -15,7 +15,6 @@ from shapely.geometry.base import BaseGeometry
 from app.dosing.grid import GridSpec
 from app.dosing.label import ProductLabel
 
-
 # Labels' water buffers (EU "points d'eau", UK LERAP "watercourse", US "surface water") cover every
 # body of surface water; a lake/reservoir setback, where a label has one, is added on top (atrazine).
 BUFFER_CLASSES: dict[str, tuple[str, ...]] = {

@@ -16,7 +16,6 @@ import shapely.geometry
 from shapely.geometry.base import BaseGeometry
 
 from app.dosing.masks import exact_buffer
-
 from app.export.job import ExportFile, ExportJob
 from app.export.names import file_stem
 from app.export.terminals import Terminal

@@ -383,8 +383,9 @@ class VerifyReport:
 
     def as_dict(self) -> dict[str, object]:
         """JSON-able, rounded for people (areas to 0.0001 m², rates and totals to 7 significant digits)."""
-        d = asdict(self)
-        return _round(d)
+        rounded = _round(asdict(self))
+        assert isinstance(rounded, dict)
+        return rounded
 
     def product_delta_pct(self) -> float:
         """The largest product increase over the prescription, in % (0 when none)."""
