@@ -484,10 +484,10 @@ def _zone_geometries_in(truth: GroundTruth, file_crs: str) -> list[BaseGeometry]
     return geoms
 
 
-def _check_raster(r: RasterRates, truth: GroundTruth, acc: _Accumulator) -> tuple[np.ndarray, int]:
+def _check_raster(r: RasterRates, truth: GroundTruth, acc: _Accumulator, area_row: np.ndarray
+                  ) -> tuple[np.ndarray, int]:
     """Exact checks of a raster file; returns product totals (L or kg) and the number of cells looked at."""
     n, n_rows, n_cols = r.rates.shape
-    area_row = _row_areas_m2(r, truth.crs)
     totals = np.array([float(np.nansum(np.nansum(r.rates[k], axis=1) * area_row)) / 10_000.0 for k in range(n)])
     sprayed = (np.nan_to_num(r.rates, nan=0.0) > 0).any(axis=0)
     if not sprayed.any():
@@ -560,8 +560,8 @@ def verify(content: bytes, fmt: str, truth: GroundTruth) -> VerifyReport:
     read = read_export(content, fmt, truth.products)
     acc = _Accumulator(truth)
     if isinstance(read, RasterRates):
-        totals, looked = _check_raster(read, truth, acc)
         area_row = _row_areas_m2(read, truth.crs)
+        totals, looked = _check_raster(read, truth, acc, area_row)
         areas = np.broadcast_to(area_row[:, None], read.rates.shape[1:]).ravel()
         flat = read.rates.reshape(read.rates.shape[0], -1).T
     else:
