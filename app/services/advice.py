@@ -20,7 +20,7 @@ from app.models import repo
 from app.models.tables import Advice, Prescription, Product
 from app.models.tables import Field as FieldRow
 from app.settings import Settings
-from app.species import catalogue
+from app.species import catalogue, species_names
 
 
 def llm_config(settings: Settings) -> LLMConfig | None:
@@ -32,11 +32,12 @@ def llm_config(settings: Settings) -> LLMConfig | None:
 
 
 def _species_names() -> dict[str, Any]:
+    """EPPO code → ``{lang: common name}``, or the scientific name where none is listed."""
     out: dict[str, Any] = {}
-    for code, facts in catalogue().items():
-        names = facts.get("common_names") or {}
-        by_lang = {lang: (v[0] if isinstance(v, list) else v) for lang, v in names.items() if v}
-        out[code] = by_lang or facts.get("scientific_name", code)
+    for code in catalogue():
+        names = species_names(code)
+        scientific = names.pop("scientific", None)
+        out[code] = names or scientific or code
     return out
 
 
@@ -70,10 +71,3 @@ def store(session: Session, prescription_id: int, lang: str, text: AdviceText, f
     return repo.add(session, Advice(prescription_id=prescription_id, lang=lang, writer=text.writer,
                                     model=text.model, prompt_version=text.prompt_version,
                                     check=content.get("check") or {}, content=content))
-
-
-def generate(session: Session, row: Prescription, llm: LLMConfig | None, *, lang: str, writer: str,
-             forecast: Forecast | None) -> Advice:
-    """Facts, words and store in one go (for callers without a slow model or a shared database)."""
-    facts = fact_sheet(session, row, forecast=forecast)
-    return store(session, row.id, lang, word(facts, lang=lang, writer=writer, llm=llm), facts)
