@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from app.domain.vocabulary import ROLES, STRATEGIES
 from app.settings import get_settings
 
 
@@ -175,7 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     keys = sub.add_parser("keys", help="manage API keys").add_subparsers(dest="keys_command", required=True)
     create = keys.add_parser("create", help="create a key and print it (shown once)")
     create.add_argument("--org", required=True)
-    create.add_argument("--role", required=True, choices=["agronomist", "telematics", "farmer"])
+    create.add_argument("--role", required=True, choices=ROLES)
     create.add_argument("--name")
     create.add_argument("--expires-days", type=float)
     create.add_argument("--field", type=int, action="append",
@@ -192,7 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
     rx.add_argument("--weed-map", required=True, help="weed map JSON (as POST /v1/fields/{id}/weed-maps)")
     rx.add_argument("--label", required=True, action="append", help="label JSON; repeat for a tank mix")
     rx.add_argument("--strategy", default="threshold",
-                    choices=["broadcast", "threshold", "target_efficacy", "economic"])
+                    choices=STRATEGIES)
     rx.add_argument("--threshold", type=float, default=1.0, help="plants/m² (threshold strategy)")
     rx.add_argument("--rate", type=float, action="append", help="rate per label, in the label's unit")
     rx.add_argument("--wind-from", type=float, help="wind direction (from), degrees")

@@ -54,7 +54,7 @@ def status_for(exc: BaseException) -> tuple[int, str] | None:
     """The table's entry for the most specific class of ``exc`` (its MRO order), or ``None``.
 
     >>> from app.ingest import TooLarge
-    >>> status_for(TooLarge("zip bomb"))
+    >>> status_for(TooLarge("zip bomb", cap_bytes=1))
     (413, 'too_large')
     >>> status_for(KeyError("x")) is None
     True

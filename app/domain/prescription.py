@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from app.domain.vocabulary import MinRateRule, StrategyName
 from app.dosing.prescribe import Strategy
 from app.dosing.sprayer import SprayerProfile
 
@@ -20,7 +20,7 @@ class StrategyIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: Literal["broadcast", "threshold", "target_efficacy", "economic"] = "threshold"
+    name: StrategyName = "threshold"
     rates: list[float] | None = Field(
         default=None, description="one rate per product in the label's rate_unit; default: label max"
     )
@@ -33,7 +33,7 @@ class StrategyIn(BaseModel):
     control_half_density_plants_m2: float = Field(default=_S.control_half_density_plants_m2, gt=0)
     presence_plants_m2: float = Field(default=_S.presence_plants_m2, ge=0,
                                       description="a species counts as present above this")
-    min_rate_rule: Literal["raise_to_min", "skip"] = Field(
+    min_rate_rule: MinRateRule = Field(
         default=_S.min_rate_rule, description="a cell needing less than the label minimum gets the minimum or nothing")
     crop_price_per_t: float = Field(default=_S.crop_price_per_t, ge=0, description="economic: crop price per tonne")
     expected_yield_t_ha: float = Field(default=_S.expected_yield_t_ha, gt=0, description="weed-free yield, t/ha")

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.domain.vocabulary import ROLES
 from app.models.tables import (
     Advice,
     ApiKey,
@@ -23,8 +24,6 @@ from app.models.tables import (
     Product,
     WeedMap,
 )
-
-ROLES = ("agronomist", "telematics", "farmer")
 
 
 def _hash(key: str) -> str:
