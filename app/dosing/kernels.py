@@ -107,10 +107,12 @@ class DoseStats:
 
     cells_target_unreached: int = 0
     cells_below_min: int = 0
+    cells_raised_to_floor: int = 0
 
     def merge(self, other: DoseStats) -> DoseStats:
         return DoseStats(self.cells_target_unreached + other.cells_target_unreached,
-                         self.cells_below_min + other.cells_below_min)
+                         self.cells_below_min + other.cells_below_min,
+                         self.cells_raised_to_floor + other.cells_raised_to_floor)
 
 
 _F32 = np.float32
@@ -132,6 +134,9 @@ class DoseContext:
     scale_max: float
     scale_ref: float
     raise_to_min: bool
+    presence_plants_m2: float = 0.0
+    floors: Sequence[tuple[int, float]] = ()
+    """Resistance floors: (species index, lowest scale a sprayed cell with that species present may get)."""
 
 
 class _DoseKernel:
@@ -150,8 +155,25 @@ class _DoseKernel:
     def empty(self) -> DoseStats:
         return DoseStats()
 
+    def _raise_to_floors(self, r0: int, r1: int, out: np.ndarray, scratch: Scratch) -> int:
+        """Sprayed cells where a floored species is present get at least its floor; returns the cells raised."""
+        n = r1 - r0
+        raised = 0
+        for j, floor in self.ctx.floors:
+            low = np.less(out, _F32(floor), out=scratch["flag"][:n])
+            low &= np.greater(out, 0.0, out=scratch["not_sprayable"][:n])
+            low &= np.greater(self.ctx.densities[j][r0:r1], _F32(self.ctx.presence_plants_m2),
+                              out=scratch["not_sprayable"][:n])
+            k = int(np.count_nonzero(low))
+            if k:
+                np.copyto(out, _F32(floor), where=low)
+                raised += k
+        return raised
+
     def _within_label(self, r0: int, r1: int, out: np.ndarray, scratch: Scratch) -> DoseStats:
-        """Zero unsprayable cells, cap at the label maximum, apply the min-rate rule; count both."""
+        """Raise to resistance floors, zero unsprayable cells, cap at the label maximum, apply the
+        min-rate rule; count what changed."""
+        raised = self._raise_to_floors(r0, r1, out, scratch) if self.ctx.floors else 0
         n = r1 - r0
         not_sprayable = np.logical_not(self.ctx.sprayable[r0:r1], out=scratch["not_sprayable"][:n])
         np.copyto(out, 0.0, where=not_sprayable)
@@ -163,7 +185,7 @@ class _DoseKernel:
         n_below = int(np.count_nonzero(below))
         if n_below:
             np.copyto(out, self._min32 if self.ctx.raise_to_min else _F32(0.0), where=below)
-        return DoseStats(unreached, n_below)
+        return DoseStats(unreached, n_below, raised)
 
 
 class BroadcastKernel(_DoseKernel):
@@ -247,60 +269,98 @@ class TargetEfficacyKernel(_DoseKernel):
 class EconomicCandidate:
     """One dose scale tried by :class:`EconomicKernel`.
 
-    ``cost_per_ha`` is the herbicide (and application) cost of the scale;
-    ``load_weight`` the competitive load per plant/m² of each species after it.
+    ``cost_per_ha`` is the herbicide and application cost of the scale;
+    ``survival`` the surviving fraction of each species after it.
     """
 
     scale: float
     cost_per_ha: float
-    load_weight: tuple[np.float32, ...]
+    survival: tuple[np.float32, ...]
+
+
+@dataclass(frozen=True)
+class SpeciesCost:
+    """Per species constants of the economic objective (see :mod:`app.dosing.economics`).
+
+    ``i_pct`` and ``i_over_a`` are Cousens ``I`` and ``I / A``; ``seed_cost_per_plant``
+    is ``f * seed_cost`` (currency/ha per surviving plant/m² at low density) and
+    ``seed_density_a_m2`` the ``a`` of the hyperbolic seed rain.
+    """
+
+    i_pct: float
+    i_over_a: float
+    seed_cost_per_plant: float = 0.0
+    seed_density_a_m2: float = 0.0
 
 
 class EconomicKernel(_DoseKernel):
-    """Per cell, the candidate scale minimising herbicide cost plus the value of the yield lost.
+    """Per cell, the candidate scale of least total cost: herbicide, application, yield lost, seeds returned.
 
-    ``value_per_pct`` is the crop value (currency/ha) of 1 % yield; loss by Cousens on the
-    competitive load of the survivors.
+    ``value_per_pct`` is the crop value (currency/ha) of 1 % yield. Yield loss by the
+    multi-species Cousens hyperbola on the survivors; the seed term adds the discounted
+    future cost of their seed rain. Ties keep the lower dose.
     """
 
-    def __init__(self, ctx: DoseContext, *, competitive_index: Sequence[float], cousens_i_pct: float,
-                 cousens_a_pct: float, value_per_pct: float,
+    def __init__(self, ctx: DoseContext, *, species_cost: Sequence[SpeciesCost], value_per_pct: float,
                  candidates: Sequence[EconomicCandidate]) -> None:
         super().__init__(ctx)
-        self.competitive_index = [_F32(v) for v in competitive_index]
-        self.cousens_i_pct, self.cousens_a_pct = cousens_i_pct, cousens_a_pct
-        self.value_per_pct = _F32(value_per_pct)
+        self.species_cost = list(species_cost)
+        self.value_per_pct = value_per_pct
         self.candidates = list(candidates)
 
     def scratch(self) -> Sequence[ScratchSpec]:
         per_species = tuple(ScratchSpec(f"density_{j}", _F32) for j in range(len(self.ctx.species)))
-        return (ScratchSpec("load", _F32), ScratchSpec("best_cost", _F32), ScratchSpec("cost", _F32),
-                ScratchSpec("term", _F32), ScratchSpec("better", _BOOL), *per_species, *super().scratch())
+        return (ScratchSpec("load", _F32), ScratchSpec("load_over_a", _F32), ScratchSpec("best_cost", _F32),
+                ScratchSpec("cost", _F32), ScratchSpec("survivors", _F32), ScratchSpec("term", _F32),
+                ScratchSpec("better", _BOOL), *per_species, *super().scratch())
+
+    def _cost(self, density: Sequence[np.ndarray], survival: Sequence[np.float32] | None,
+              scratch: Scratch, n: int, out: np.ndarray) -> None:
+        """``out`` = value of yield lost + cost of seeds returned, for survivors ``density * survival``."""
+        load, load_a = scratch["load"][:n], scratch["load_over_a"][:n]
+        surv, term = scratch["survivors"][:n], scratch["term"][:n]
+        load[...] = 0.0
+        load_a[...] = 0.0
+        out[...] = 0.0
+        for j, sc in enumerate(self.species_cost):
+            if survival is None:
+                surv[...] = density[j]
+            else:
+                np.multiply(density[j], survival[j], out=surv)
+            np.multiply(surv, _F32(sc.i_pct), out=term)
+            load += term
+            np.multiply(surv, _F32(sc.i_over_a), out=term)
+            load_a += term
+            if sc.seed_cost_per_plant > 0:
+                if sc.seed_density_a_m2 > 0:       # seed rain f S / (1 + a S)
+                    np.multiply(surv, _F32(sc.seed_density_a_m2), out=term)
+                    term += _F32(1.0)
+                    np.divide(surv, term, out=term)
+                    term *= _F32(sc.seed_cost_per_plant)
+                else:
+                    np.multiply(surv, _F32(sc.seed_cost_per_plant), out=term)
+                out += term
+        load_a += _F32(1.0)
+        np.divide(load, load_a, out=load)         # yield loss, %
+        load *= _F32(self.value_per_pct)
+        out += load
 
     def __call__(self, r0: int, r1: int, scratch: Scratch) -> DoseStats:
         n = r1 - r0
         out = self.ctx.scale[r0:r1]
-        load, best, cost, term = (scratch["load"][:n], scratch["best_cost"][:n], scratch["cost"][:n],
-                                  scratch["term"][:n])
+        best, cost = scratch["best_cost"][:n], scratch["cost"][:n]
         better = scratch["better"][:n]
         density = [scratch[f"density_{j}"][:n] for j in range(len(self.ctx.species))]
-        load[...] = 0.0
+        any_weeds = False
         for j, d in enumerate(self.ctx.densities):
             np.fmax(d[r0:r1], 0.0, out=density[j])
-            np.multiply(density[j], self.competitive_index[j], out=term)
-            load += term
+            any_weeds = any_weeds or bool(density[j].any())
         out[...] = 0.0
-        cousens_yield_loss_pct(load, self.cousens_i_pct, self.cousens_a_pct, out=best)
-        best *= self.value_per_pct
-        if not load.any():
+        if not any_weeds:
             return DoseStats()
+        self._cost(density, None, scratch, n, best)
         for cand in self.candidates:
-            load[...] = 0.0
-            for j, w in enumerate(cand.load_weight):
-                np.multiply(density[j], w, out=term)
-                load += term
-            cousens_yield_loss_pct(load, self.cousens_i_pct, self.cousens_a_pct, out=cost)
-            cost *= self.value_per_pct
+            self._cost(density, cand.survival, scratch, n, cost)
             cost += _F32(cand.cost_per_ha)
             np.less(cost, best, out=better)
             np.copyto(best, cost, where=better)
@@ -387,8 +447,7 @@ class EmitKernel:
                  rates: np.ndarray, in_field: np.ndarray, sprayable: np.ndarray, mix: TankMix,
                  species: Sequence[str], densities: Sequence[np.ndarray], ref_rates: Sequence[float],
                  rate_caps: Sequence[np.float32], rate_floors: Sequence[np.float32],
-                 competitive_index: Sequence[float], scale_ref: float,
-                 cousens_i_pct: float, cousens_a_pct: float) -> None:
+                 species_cost: Sequence[SpeciesCost], scale_ref: float) -> None:
         self.blocks, self.layout = blocks, layout
         self.scale_padded = scale_padded
         n_rows, n_cols = in_field.shape
@@ -397,15 +456,25 @@ class EmitKernel:
         self.mix, self.species, self.densities = mix, list(species), list(densities)
         self.ref32 = [_F32(r) for r in ref_rates]
         self.caps32, self.floors32 = list(rate_caps), list(rate_floors)
-        self.ci32 = [_F32(v) for v in competitive_index]
+        # Yield loss sum_j I_j S_j / (1 + sum_j I_j S_j / A_j): with one A for all species
+        # (the common case) it is Cousens on the load sum_j I_j S_j, one accumulator less.
+        i_pct = [sc.i_pct for sc in species_cost]
+        a_pct = {sc.i_pct / sc.i_over_a for sc in species_cost if sc.i_over_a > 0}
+        self.common_a_pct = a_pct.pop() if len(a_pct) == 1 and all(sc.i_over_a > 0 for sc in species_cost) \
+            else None
+        if not species_cost:
+            self.common_a_pct = 100.0
         k_ref = [1.0 - float(mix.survival(s, scale_ref)) for s in species]
-        self.ref_killed_ci32 = [_F32(competitive_index[j] * k_ref[j]) for j in range(len(species))]
-        self.cousens_i_pct, self.cousens_a_pct = cousens_i_pct, cousens_a_pct
+        self.weights = [(_F32(sc.i_pct), _F32(sc.i_over_a)) for sc in species_cost]
+        self.ref_killed = [(_F32(i_pct[j] * k_ref[j]), _F32(species_cost[j].i_over_a * k_ref[j]))
+                           for j in range(len(species))]
 
     def scratch(self) -> Sequence[ScratchSpec]:
         lay = self.layout
+        by_a = () if self.common_a_pct is not None else tuple(
+            ScratchSpec(f"{name}_over_a", _F32) for name in ("load_untreated", "load_left", "load_broadcast"))
         return (ScratchSpec("density", _F32), ScratchSpec("term", _F32), ScratchSpec("load_untreated", _F32),
-                ScratchSpec("load_left", _F32), ScratchSpec("load_broadcast", _F32),
+                ScratchSpec("load_left", _F32), ScratchSpec("load_broadcast", _F32), *by_a,
                 ScratchSpec("sprayed", _BOOL), ScratchSpec("outside", _BOOL), ScratchSpec("zone", _BOOL),
                 ScratchSpec("killed", _F32, width=lay.block_cols * lay.cols_per_block))
 
@@ -439,13 +508,14 @@ class EmitKernel:
             min_rate.append(float(o.min(initial=np.inf, where=sprayed)))
             max_zone.append(float(o.max(initial=0.0, where=zone)))
             np.copyto(o, nan32, where=outside)
-        # weeds and yield loss
+        # weeds and yield loss: Cousens on the loads untreated, left, and left by broadcast
         killed_full, density, term = scratch["killed"], scratch["density"][:n], scratch["term"][:n]
-        load0, load_left, load_bc = (scratch["load_untreated"][:n], scratch["load_left"][:n],
-                                     scratch["load_broadcast"][:n])
-        load0[...] = 0.0
-        load_left[...] = 0.0
-        load_bc[...] = 0.0
+        loads = [scratch[name][:n] for name in ("load_untreated", "load_left", "load_broadcast")]
+        by_a = self.common_a_pct is None
+        loads_a = [scratch[f"{name}_over_a"][:n] for name in ("load_untreated", "load_left", "load_broadcast")] \
+            if by_a else []
+        for arr in (*loads, *loads_a):
+            arr[...] = 0.0
         killed = killed_full[:n, :n_cols]
         density_sum, killed_sum = [], []
         for j, s in enumerate(self.species):
@@ -458,18 +528,26 @@ class EmitKernel:
             np.multiply(killed, spr, out=killed)
             np.multiply(killed, density, out=killed)
             killed_sum.append(float(killed.sum()))
-            np.multiply(killed, self.ci32[j], out=killed)
-            load_left += killed                         # killed load, turned into the load left below
-            np.multiply(density, self.ci32[j], out=term)
-            load0 += term
-            np.multiply(density, self.ref_killed_ci32[j], out=term)
-            load_bc += term
-        np.multiply(load_bc, spr, out=load_bc)
-        np.subtract(load0, load_bc, out=load_bc)
-        np.subtract(load0, load_left, out=load_left)
+            for m, acc in enumerate((loads, loads_a) if by_a else (loads,)):
+                w, w_ref = self.weights[j][m], self.ref_killed[j][m]
+                # killed load (turned into the load left below); the last pass may overwrite ``killed``
+                np.multiply(killed, w, out=term if (m == 0 and by_a) else killed)
+                acc[1] += term if (m == 0 and by_a) else killed
+                np.multiply(density, w, out=term)
+                acc[0] += term
+                np.multiply(density, w_ref, out=term)
+                acc[2] += term
+        for acc in (loads, loads_a) if by_a else (loads,):
+            np.multiply(acc[2], spr, out=acc[2])
+            np.subtract(acc[0], acc[2], out=acc[2])
+            np.subtract(acc[0], acc[1], out=acc[1])
         sums = []
-        for load in (load0, load_left, load_bc):
-            cousens_yield_loss_pct(load, self.cousens_i_pct, self.cousens_a_pct, out=term)
+        for m, load in enumerate(loads):
+            if by_a:
+                np.add(loads_a[m], _F32(1.0), out=term)
+                np.divide(load, term, out=term)
+            else:
+                cousens_yield_loss_pct(load, 1.0, float(self.common_a_pct or 100.0), out=term)
             sums.append(float(term.sum()))
         return EmitStats(
             treated_cells=int(np.count_nonzero(sprayed)), scale_sum=float(sc.sum(dtype=np.float32)),

@@ -18,6 +18,7 @@ from typing import Literal
 
 import numpy as np
 
+from app.dosing.economics import SpeciesEconomics, seed_cost_per_seed
 from app.dosing.errors import DosingError
 from app.dosing.grid import GridSpec
 from app.dosing.kernels import (
@@ -29,6 +30,7 @@ from app.dosing.kernels import (
     EconomicKernel,
     EmitKernel,
     EmitStats,
+    SpeciesCost,
     TargetEfficacyKernel,
     ThresholdKernel,
     run_chunks,
@@ -88,6 +90,27 @@ class Strategy:
     economic_candidates
         Number of dose scales tried per cell between the label minimum and
         maximum by ``economic`` (0 is always tried too).
+    species_economics
+        Species code -> sourced Cousens and seed parameters for the crop
+        (:class:`app.dosing.economics.SpeciesEconomics`). A species without an
+        entry uses ``I = cousens_i_pct_per_plant_m2 * competitive_index``,
+        ``A = cousens_a_pct`` and no seed term; the summary lists it.
+    application_cost_per_ha
+        Cost of driving the sprayer over a treated hectare (currency/ha), for
+        ``economic``.
+    seasons_ahead, discount_rate, next_season_control
+        ``economic`` counts the seeds this season's survivors shed as the
+        discounted yield loss their seedlings cause over ``seasons_ahead``
+        seasons (0 = this season only), escaping ``next_season_control``
+        (fraction killed by those seasons' own programme).
+    resistance_floors
+        Product name -> species code -> lowest fraction (0..1] of the product's
+        label maximum a sprayed cell with that species present may get
+        (resistance-management guidance: reduced rates on resistance-prone
+        pairs select for resistance). Applied by ``target_efficacy`` and
+        ``economic`` unless ``override_resistance_floors``.
+    override_resistance_floors
+        Explicitly allow doses below the resistance floors (reported).
 
     Examples
     --------
@@ -115,6 +138,13 @@ threshold, target_efficacy, economic
     competitive_index: Mapping[str, float] = field(default_factory=dict)
     product_prices_per_unit: tuple[float, ...] = ()
     economic_candidates: int = 33
+    species_economics: Mapping[str, SpeciesEconomics] = field(default_factory=dict)
+    application_cost_per_ha: float = 0.0
+    seasons_ahead: int = 3
+    discount_rate: float = 0.05
+    next_season_control: float = 0.9
+    resistance_floors: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    override_resistance_floors: bool = False
 
     def __post_init__(self) -> None:
         if self.name not in STRATEGIES:
@@ -139,6 +169,16 @@ threshold, target_efficacy, economic
             raise DosingError("product_prices_per_unit must not be negative")
         if self.economic_candidates < 2:
             raise DosingError("economic_candidates must be at least 2")
+        if not self.application_cost_per_ha >= 0 or not self.discount_rate >= 0:
+            raise DosingError("application_cost_per_ha and discount_rate must not be negative")
+        if self.seasons_ahead < 0:
+            raise DosingError("seasons_ahead must not be negative")
+        if not 0 <= self.next_season_control <= 1:
+            raise DosingError("next_season_control must be a fraction 0..1")
+        for product, floors in self.resistance_floors.items():
+            for code, frac in floors.items():
+                if not 0 < frac <= 1:
+                    raise DosingError(f"resistance floor of {product} on {code} must be in (0, 1], got {frac}")
 
 
 @dataclass
@@ -152,6 +192,23 @@ class Summary:
     baseline for savings. ``control_pct`` is the density-weighted expected
     control per species (``None`` where no product has a curve for it; such
     species count as surviving in ``weeds_surviving`` and yield loss).
+
+    For the advice (fields an adviser must see):
+
+    ``cells_target_unreached``
+        cells where ``target_efficacy`` needed more than the label allows (dosed at the maximum);
+    ``economic_unsourced_species``
+        species whose yield-loss parameters are defaults without a source
+        (``economic`` and the yield-loss figures rest on them);
+    ``economic_seed_term_species``
+        species whose seed return was costed over the seasons ahead;
+    ``resistance_floor_pct``
+        per species, the lowest rate (% of the label maximum) a sprayed cell
+        with it may get for resistance management, ``None`` if no floor;
+    ``resistance_floors_overridden``
+        the strategy explicitly allowed doses under those floors;
+    ``cells_raised_to_resistance_floor``
+        cells whose dose was raised to a floor.
     """
 
     field_area_ha: float
@@ -181,6 +238,11 @@ class Summary:
     cells_skipped_below_min: int = 0
     cells_target_unreached: int = 0
     block_m: list[float] = field(default_factory=list)
+    economic_unsourced_species: list[str] = field(default_factory=list)
+    economic_seed_term_species: list[str] = field(default_factory=list)
+    resistance_floor_pct: list[float | None] = field(default_factory=list)
+    resistance_floors_overridden: bool = False
+    cells_raised_to_resistance_floor: int = 0
 
     def as_dict(self) -> dict[str, object]:
         """The summary as plain JSON-able values (floats, ints, strings, lists, None)."""
@@ -377,7 +439,57 @@ def _block_layout(grid: GridSpec, sprayer: SprayerProfile | None) -> tuple[Block
     return layout, -(-block_cols // blocks_per_boom) * blocks_per_boom
 
 
-def _dose_kernel(strategy: Strategy, ctx: DoseContext, mix: TankMix, competitive_index: Sequence[float],
+def _species_costs(strategy: Strategy, species: Sequence[str],
+                   competitive_index: Sequence[float]) -> tuple[list[SpeciesCost], list[str], list[str]]:
+    """Per species constants of yield loss and seed cost; species on unsourced defaults; species with seeds."""
+    value_per_ha = strategy.crop_price_per_t * strategy.expected_yield_t_ha
+    costs, unsourced, seeded = [], [], []
+    for code, ci in zip(species, competitive_index, strict=True):
+        p = strategy.species_economics.get(code)
+        if p is None:
+            p = SpeciesEconomics(strategy.cousens_i_pct_per_plant_m2 * ci, strategy.cousens_a_pct)
+        if not p.source:
+            unsourced.append(code)
+        per_seed = seed_cost_per_seed(p, crop_value_per_ha=value_per_ha, seasons=strategy.seasons_ahead,
+                                      discount_rate=strategy.discount_rate,
+                                      next_control=strategy.next_season_control)
+        if per_seed * p.seeds_per_plant > 0:
+            seeded.append(code)
+        costs.append(SpeciesCost(i_pct=p.cousens_i_pct,
+                                 i_over_a=p.cousens_i_pct / p.cousens_a_pct if p.cousens_a_pct > 0 else 0.0,
+                                 seed_cost_per_plant=per_seed * p.seeds_per_plant,
+                                 seed_density_a_m2=p.seed_density_a_m2))
+    return costs, unsourced, seeded
+
+
+def _resistance_floors(strategy: Strategy, products: Sequence[ProductLabel], species: Sequence[str],
+                       ref: Sequence[float], mix: TankMix) -> tuple[list[tuple[int, float]], list[float | None]]:
+    """Floors as dose scales per species index, and per species the floor in % of the label maximum.
+
+    A floor of fraction ``phi`` on product ``k`` means a scale of at least
+    ``phi * max_rate_k / ref_k``; never above the mix's maximum scale.
+    """
+    unknown = set(strategy.resistance_floors) - {p.name for p in products}
+    if unknown:
+        raise DosingError(f"resistance_floors name products not in the mix: {', '.join(sorted(unknown))}")
+    scales: list[tuple[int, float]] = []
+    pct: list[float | None] = []
+    for j, code in enumerate(species):
+        best_scale, best_pct = 0.0, None
+        for p, r in zip(products, ref, strict=True):
+            frac = strategy.resistance_floors.get(p.name, {}).get(code)
+            if frac is None:
+                continue
+            scale = min(frac * p.max_rate / r, mix.lam_max)
+            if scale >= best_scale:
+                best_scale, best_pct = scale, 100.0 * frac
+        pct.append(best_pct)
+        if best_pct is not None and best_scale > 0:
+            scales.append((j, best_scale))
+    return scales, pct
+
+
+def _dose_kernel(strategy: Strategy, ctx: DoseContext, mix: TankMix, species_cost: Sequence[SpeciesCost],
                  price_per_scale: float) -> BroadcastKernel | ThresholdKernel | TargetEfficacyKernel | \
         EconomicKernel:
     if strategy.name == "broadcast":
@@ -391,15 +503,13 @@ def _dose_kernel(strategy: Strategy, ctx: DoseContext, mix: TankMix, competitive
                                     presence_plants_m2=strategy.presence_plants_m2)
     candidates = [
         EconomicCandidate(
-            scale=float(s), cost_per_ha=price_per_scale * float(s),
-            load_weight=tuple(np.float32(ci * float(mix.survival(code, float(s))))
-                              for code, ci in zip(ctx.species, competitive_index, strict=True)),
+            scale=float(s),
+            cost_per_ha=price_per_scale * float(s) + (strategy.application_cost_per_ha if s > 0 else 0.0),
+            survival=tuple(np.float32(mix.survival(code, float(s))) for code in ctx.species),
         )
         for s in np.linspace(ctx.scale_min, ctx.scale_max, strategy.economic_candidates)
     ]
-    return EconomicKernel(ctx, competitive_index=competitive_index,
-                          cousens_i_pct=strategy.cousens_i_pct_per_plant_m2,
-                          cousens_a_pct=strategy.cousens_a_pct,
+    return EconomicKernel(ctx, species_cost=species_cost,
                           value_per_pct=strategy.crop_price_per_t * strategy.expected_yield_t_ha / 100.0,
                           candidates=candidates)
 
@@ -531,6 +641,37 @@ def _result_compliance(compliance: list[dict[str, object]], *, products: Sequenc
               f"(1/{sprayer.turndown_ratio:g} of the highest rate across the boom)")
 
 
+def _agronomy_compliance(compliance: list[dict[str, object]], *, strategy: Strategy, species: Sequence[str],
+                         floor_pct: Sequence[float | None], floors_apply: bool,
+                         floor_scales: Sequence[tuple[int, float]], scale_ref: float, dose: DoseStats,
+                         unsourced: Sequence[str], seeded: Sequence[str]) -> None:
+    """Resistance floors and the sources of the economic parameters, as checks an adviser can read."""
+    floored = [f"{s} {p:g} %" for s, p in zip(species, floor_pct, strict=True) if p is not None]
+    if floored:
+        if strategy.override_resistance_floors:
+            _note(compliance, "resistance_floor", "info",
+                  "resistance floors OVERRIDDEN by the strategy (doses below them allowed): " + ", ".join(floored))
+        elif floors_apply:
+            _note(compliance, "resistance_floor", "pass",
+                  f"sprayed cells with a resistance-prone species get at least {', '.join(floored)} of the label "
+                  f"maximum; {dose.cells_raised_to_floor} cells raised to a floor")
+        else:
+            low = [species[j] for j, sc in floor_scales if scale_ref < sc * (1 - 1e-9)]
+            _note(compliance, "resistance_floor", "fail" if low else "pass",
+                  f"{strategy.name} sprays the reference rate; floors {', '.join(floored)}"
+                  + (f"; the reference rate is below the floor for {', '.join(low)}" if low else ""))
+    if strategy.name == "economic":
+        _note(compliance, "economic_parameters", "info" if unsourced else "pass",
+              ("yield-loss parameters without a source (defaults used): " + ", ".join(unsourced))
+              if unsourced else "yield-loss parameters of every species have a source")
+        if strategy.seasons_ahead > 0:
+            no_seed = [s for s in species if s not in seeded]
+            _note(compliance, "economic_seasons", "info",
+                  f"seed return costed over {strategy.seasons_ahead} seasons at {100 * strategy.discount_rate:g} % "
+                  f"discount for {', '.join(seeded) or 'no species'}"
+                  + (f"; no seed data (this season only) for {', '.join(no_seed)}" if no_seed else ""))
+
+
 def prescribe(densities_plants_m2: Mapping[str, np.ndarray], grid: GridSpec, masks: FieldMasks,
               products: Sequence[ProductLabel], strategy: Strategy,
               sprayer: SprayerProfile | None = None, *,
@@ -631,6 +772,9 @@ def prescribe(densities_plants_m2: Mapping[str, np.ndarray], grid: GridSpec, mas
                 )
     prices = _product_prices(products, strategy)
     competitive_index = [float(strategy.competitive_index.get(s, 1.0)) for s in species]
+    species_cost, unsourced, seeded = _species_costs(strategy, species, competitive_index)
+    floor_scales, floor_pct = _resistance_floors(strategy, products, species, ref, mix)
+    floors_apply = strategy.name in ("target_efficacy", "economic") and not strategy.override_resistance_floors
 
     # ---- dosing: one dose scale per cell ----------------------------------
     layout, padded_block_cols = _block_layout(grid, sprayer)
@@ -638,9 +782,11 @@ def prescribe(densities_plants_m2: Mapping[str, np.ndarray], grid: GridSpec, mas
                              layout.block_cols * layout.cols_per_block), dtype=np.float32)
     ctx = DoseContext(densities=densities, species=species, sprayable=spray_ok,
                       scale=scale_padded[:n_rows, :n_cols], scale_min=mix.lam_min, scale_max=mix.lam_max,
-                      scale_ref=scale_ref, raise_to_min=strategy.min_rate_rule == "raise_to_min")
+                      scale_ref=scale_ref, raise_to_min=strategy.min_rate_rule == "raise_to_min",
+                      presence_plants_m2=strategy.presence_plants_m2,
+                      floors=floor_scales if floors_apply else ())
     price_per_scale = sum(pr * r for pr, r in zip(prices, ref, strict=True))   # currency/ha per unit scale
-    kernel = _dose_kernel(strategy, ctx, mix, competitive_index, price_per_scale)
+    kernel = _dose_kernel(strategy, ctx, mix, species_cost, price_per_scale)
     clock = time.perf_counter()
     dose = run_chunks(kernel, n_rows, n_cols, align=1, threads=threads)
     stage["dose"] = time.perf_counter() - clock
@@ -662,14 +808,22 @@ def prescribe(densities_plants_m2: Mapping[str, np.ndarray], grid: GridSpec, mas
     emit = EmitKernel(blocks=blocks, layout=layout, scale_padded=scale_padded, rates=rates,
                       in_field=in_field, sprayable=spray_ok, mix=mix, species=species, densities=densities,
                       ref_rates=ref, rate_caps=caps32, rate_floors=floors32,
-                      competitive_index=competitive_index, scale_ref=scale_ref,
-                      cousens_i_pct=strategy.cousens_i_pct_per_plant_m2, cousens_a_pct=strategy.cousens_a_pct)
+                      species_cost=species_cost, scale_ref=scale_ref)
     emitted = run_chunks(emit, n_rows, n_cols, align=layout.rows_per_block, threads=threads)
     stage["emit"] = time.perf_counter() - clock
 
     summary = _build_summary(grid=grid, in_field=in_field, spray_ok=spray_ok, products=products,
                              species=species, mix=mix, ref=ref, scale_ref=scale_ref, prices=prices,
                              strategy=strategy, sprayer=sprayer, dose=dose, emitted=emitted, layout=layout)
+    summary.economic_unsourced_species = unsourced
+    summary.economic_seed_term_species = seeded if strategy.name == "economic" else []
+    summary.resistance_floor_pct = floor_pct
+    summary.resistance_floors_overridden = strategy.override_resistance_floors and any(
+        v is not None for v in floor_pct)
+    summary.cells_raised_to_resistance_floor = dose.cells_raised_to_floor
+    _agronomy_compliance(compliance, strategy=strategy, species=species, floor_pct=floor_pct,
+                         floors_apply=floors_apply, floor_scales=floor_scales, scale_ref=scale_ref, dose=dose,
+                         unsourced=unsourced, seeded=seeded)
     _result_compliance(compliance, products=products, mix=mix, rate_floors=floors32, strategy=strategy,
                        dose=dose, emitted=emitted, grid=grid, layout=layout, sprayer=sprayer, mapping=mapping)
     return Prescription(grid=grid, products=products, rates=rates, summary=summary, compliance=compliance)
