@@ -312,7 +312,7 @@ class EconomicKernel(_DoseKernel):
         per_species = tuple(ScratchSpec(f"density_{j}", _F32) for j in range(len(self.ctx.species)))
         return (ScratchSpec("load", _F32), ScratchSpec("load_over_a", _F32), ScratchSpec("best_cost", _F32),
                 ScratchSpec("cost", _F32), ScratchSpec("survivors", _F32), ScratchSpec("term", _F32),
-                ScratchSpec("better", _BOOL), *per_species, *super().scratch())
+                ScratchSpec("better", _BOOL), ScratchSpec("past_half", _BOOL), *per_species, *super().scratch())
 
     def _cost(self, density: Sequence[np.ndarray], survival: Sequence[np.float32] | None,
               scratch: Scratch, n: int, out: np.ndarray) -> None:
@@ -332,18 +332,26 @@ class EconomicKernel(_DoseKernel):
             np.multiply(surv, _F32(sc.i_over_a), out=term)
             load_a += term
             if sc.seed_cost_per_plant > 0:
-                if sc.seed_density_a_m2 > 0:       # seed rain f S / (1 + a S)
-                    np.multiply(surv, _F32(sc.seed_density_a_m2), out=term)
-                    term += _F32(1.0)
-                    np.divide(surv, term, out=term)
+                if sc.seed_density_a_m2 > 0:       # seed rain f S / (1 + a S), tangent beyond a S = 1
+                    v = surv * _F32(sc.seed_density_a_m2)
+                    np.copyto(term, np.where(v > 1, (v + 1) / (4 * _F32(sc.seed_density_a_m2)), surv / (1 + v)))
                     term *= _F32(sc.seed_cost_per_plant)
                 else:
                     np.multiply(surv, _F32(sc.seed_cost_per_plant), out=term)
                 out += term
+        # Yield loss L / (1 + u), u = sum I S / A; beyond u = 1 (half the maximum loss) the decision
+        # follows the hyperbola's tangent, L (1 + u) / (4 u): without it the saturating loss makes a
+        # denser patch "not worth" a dose a sparser one gets (see docs/AGRONOMY.md).
+        past = np.greater(load_a, _F32(1.0), out=scratch["past_half"][:n])
         load_a += _F32(1.0)
-        np.divide(load, load_a, out=load)         # yield loss, %
-        load *= _F32(self.value_per_pct)
-        out += load
+        np.divide(load, load_a, out=term)
+        if past.any():
+            np.multiply(load, load_a, out=load, where=past)
+            load_a -= _F32(1.0)
+            load_a *= _F32(4.0)
+            np.divide(load, load_a, out=term, where=past)
+        term *= _F32(self.value_per_pct)
+        out += term
 
     def __call__(self, r0: int, r1: int, scratch: Scratch) -> DoseStats:
         n = r1 - r0
