@@ -78,20 +78,6 @@ class SpeciesEconomics:
             raise DosingError(f"seedbank_carryover must be in [0, 1), got {self.seedbank_carryover}")
 
 
-def cousens_multi_pct(survivors_plants_m2: dict[str, float], params: dict[str, SpeciesEconomics]) -> float:
-    """Yield loss (%) of several species together, scalar form of the kernel's formula.
-
-    Examples
-    --------
-    >>> p = {"X": SpeciesEconomics(6.6027, 34.894)}
-    >>> round(cousens_multi_pct({"X": 5.0}, p), 1)   # DOMAIN.md's SSYL check value
-    17.0
-    """
-    load = sum(params[s].cousens_i_pct * n for s, n in survivors_plants_m2.items())
-    load_over_a = sum(params[s].cousens_i_pct * n / params[s].cousens_a_pct for s, n in survivors_plants_m2.items())
-    return load / (1.0 + load_over_a)
-
-
 def seed_cost_per_seed(p: SpeciesEconomics, *, crop_value_per_ha: float, seasons: int,
                        discount_rate: float, next_control: float) -> float:
     """Discounted future cost (currency/ha) of one seed/m² shed this season.
