@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.api.schemas.label import LabelDoc
-from app.api.schemas.prescription import StrategyIn
+from app.domain.label import LabelDoc
+from app.domain.prescription import StrategyIn
 from app.pipeline import to_core_strategy
 
 LABELS = Path(__file__).resolve().parents[2] / "data" / "labels"
