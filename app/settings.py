@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     llm_api_key: str | None = None
     llm_timeout_s: float = Field(default=20.0, gt=0)
     map_tiles_url: str | None = Field(default=None, description="optional background tiles, {z}/{x}/{y}")
+    fit_max_curves: int = Field(default=50, gt=0, description="dose-response fits with more curves get 422")
+    fit_max_observations: int = Field(default=5000, gt=0,
+                                      description="dose-response fits with more observations get 422")
 
     @model_validator(mode="after")
     def _safe_outside_development(self) -> Settings:
