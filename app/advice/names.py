@@ -59,6 +59,22 @@ def _product_base(name: str) -> str:
     return stripped or base
 
 
+def _normalize_with_map(text: str) -> tuple[str, list[int]]:
+    """:func:`normalize` of ``text`` and, per output character, the index of the input character."""
+    out: list[str] = []
+    where: list[int] = []
+    for i, ch in enumerate(text):
+        piece = normalize(ch) if not ch.isspace() else " "
+        if ch.isspace() or re.fullmatch(r"[\u2010-\u2015\-_/]", ch):
+            piece = " "
+        for c in piece:
+            if c == " " and (not out or out[-1] == " "):
+                continue
+            out.append(c)
+            where.append(i)
+    return "".join(out), where
+
+
 @dataclass(frozen=True)
 class NameHit:
     """A name found in an answer: the text as written and the entity keys it may stand for."""
@@ -79,7 +95,9 @@ class NameIndex:
     def find(self, text: str) -> list[NameHit]:
         if self._re is None:
             return []
-        return [NameHit(m.group(1), self.aliases[m.group(1)]) for m in self._re.finditer(normalize(text))]
+        norm, where = _normalize_with_map(text)
+        return [NameHit(text[where[m.start(1)]:where[m.end(1) - 1] + 1], self.aliases[m.group(1)])
+                for m in self._re.finditer(norm)]
 
 
 def _add(aliases: dict[str, set[str]], name: str | None, key: str) -> None:
@@ -187,13 +205,13 @@ def unknown_names(text: str, facts: FactSheet, index: NameIndex) -> list[str]:
     >>> from app.advice.facts import build_fact_sheet
     >>> f = build_fact_sheet(**example_inputs())
     >>> unknown_names("Roundup also controls wild oat and Canada thistle.", f, name_index(facts=f))
-    ['wild oat', 'canada thistle']
+    ['wild oat', 'Canada thistle']
     """
     allowed = allowed_keys(facts)
     masked = text.replace(facts.field.name, " ")  # a field called "Thistle Meadow" names no weed
     out: list[str] = []
     for hit in index.find(masked):
-        if not hit.keys & allowed and hit.text not in out:
+        if not hit.keys & allowed and normalize(hit.text) not in {normalize(o) for o in out}:
             out.append(hit.text)
     stated = {normalize(n) for n in facts.names_in_facts()} | {k.split(":", 1)[1] for k in allowed}
     known_aliases = {a for a, k in index.aliases.items() if k & allowed}
@@ -205,6 +223,6 @@ def unknown_names(text: str, facts: FactSheet, index: NameIndex) -> list[str]:
     for rx in (_TRADEMARK, _FORMULATED, _SUFFIXED):
         for m in rx.finditer(masked):
             word = m.group(1)
-            if not is_stated(word) and normalize(word) not in out:
-                out.append(normalize(word))
+            if not is_stated(word) and normalize(word) not in {normalize(o) for o in out}:
+                out.append(word)
     return out

@@ -15,7 +15,9 @@ CEST = timezone(timedelta(hours=2))
 
 # A behaviour is (kind, payload): ("content", str) answers with that message content,
 # ("status", int) fails with that HTTP status, ("stall", None) never answers in time,
-# ("no_schema", str) rejects response_format with 400 and answers plain requests with str.
+# ("no_schema", str) rejects response_format with 400 and answers plain requests with str,
+# ("length", str) answers str with finish_reason "length" (cut at max_tokens),
+# ("script", [behaviour, ...]) plays one behaviour per request, the last one again when they run out.
 Behaviour = tuple[str, Any]
 
 
@@ -38,6 +40,8 @@ class FakeChatServer:
                 if self.path != "/v1/chat/completions":
                     return self._send(404, {"error": {"message": "not found"}})
                 kind, payload = owner.behaviours[body["model"]]
+                if kind == "script":
+                    kind, payload = payload.pop(0) if len(payload) > 1 else payload[0]
                 if kind == "status":
                     return self._send(payload, {"error": {"message": "server error", "type": "server_error"}})
                 if kind == "stall":
@@ -47,7 +51,7 @@ class FakeChatServer:
                     return self._send(400, {"error": {"message": "response_format not supported"}})
                 return self._send(200, {
                     "id": "chatcmpl-1", "object": "chat.completion", "created": 0, "model": body["model"],
-                    "choices": [{"index": 0, "finish_reason": "stop",
+                    "choices": [{"index": 0, "finish_reason": "length" if kind == "length" else "stop",
                                  "message": {"role": "assistant", "content": payload}}],
                     "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
                 })
