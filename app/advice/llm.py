@@ -12,7 +12,9 @@ short reason the caller records before falling back.
 from __future__ import annotations
 
 import json
+import ssl
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import openai
@@ -164,27 +166,39 @@ def parse_answer(content: str) -> AdviceParts:
                        warnings=tuple((n.code, n.text.strip()) for n in ans.warning_notes))
 
 
-def _complete(messages: list[ChatCompletionMessageParam], cfg: LLMConfig, timeout_s: float,
-              schema: dict[str, Any], name: str) -> str:
+@lru_cache(maxsize=1)
+def _tls_context() -> ssl.SSLContext:
+    # loading the CA bundle costs ~0.2 s; build it once, not once per advice
+    return ssl.create_default_context()
+
+
+def open_client(cfg: LLMConfig) -> openai.OpenAI:
+    """One client for one exchange, sharing the process's TLS context."""
+    return openai.OpenAI(base_url=cfg.base_url, api_key=cfg.api_key, timeout=cfg.timeout_s,
+                         max_retries=cfg.max_retries,
+                         http_client=openai.DefaultHttpxClient(verify=_tls_context(), timeout=cfg.timeout_s))
+
+
+def _complete(client: openai.OpenAI, messages: list[ChatCompletionMessageParam], cfg: LLMConfig,
+              timeout_s: float, schema: dict[str, Any], name: str) -> str:
     fmt: ResponseFormatJSONSchema = {"type": "json_schema",
                                      "json_schema": {"name": name, "strict": True, "schema": schema}}
-    with openai.OpenAI(base_url=cfg.base_url, api_key=cfg.api_key, timeout=timeout_s,
-                       max_retries=cfg.max_retries) as client:
+    try:
         try:
-            try:
-                resp = client.chat.completions.create(
-                    model=cfg.model, messages=messages, temperature=cfg.temperature,
-                    max_tokens=cfg.max_tokens, response_format=fmt)
-            except openai.BadRequestError:
-                # servers without structured output: ask again and read JSON from the content
-                resp = client.chat.completions.create(
-                    model=cfg.model, messages=messages, temperature=cfg.temperature, max_tokens=cfg.max_tokens)
-        except openai.APITimeoutError:
-            raise LLMFailure(f"timeout: no answer within {cfg.timeout_s:g} s") from None
-        except openai.APIStatusError as exc:
-            raise LLMFailure(f"api_error: HTTP {exc.status_code}") from None
-        except openai.APIError as exc:
-            raise LLMFailure(f"api_error: {type(exc).__name__}") from None
+            resp = client.chat.completions.create(
+                model=cfg.model, messages=messages, temperature=cfg.temperature,
+                max_tokens=cfg.max_tokens, response_format=fmt, timeout=timeout_s)
+        except openai.BadRequestError:
+            # servers without structured output: ask again and read JSON from the content
+            resp = client.chat.completions.create(
+                model=cfg.model, messages=messages, temperature=cfg.temperature, max_tokens=cfg.max_tokens,
+                timeout=timeout_s)
+    except openai.APITimeoutError:
+        raise LLMFailure(f"timeout: no answer within {cfg.timeout_s:g} s") from None
+    except openai.APIStatusError as exc:
+        raise LLMFailure(f"api_error: HTTP {exc.status_code}") from None
+    except openai.APIError as exc:
+        raise LLMFailure(f"api_error: {type(exc).__name__}") from None
     if not resp.choices:
         raise LLMFailure("bad_answer: no choices", retryable=True)
     choice = resp.choices[0]
@@ -200,9 +214,10 @@ def _complete(messages: list[ChatCompletionMessageParam], cfg: LLMConfig, timeou
     return msg.content
 
 
-def ask(messages: list[ChatCompletionMessageParam], cfg: LLMConfig, timeout_s: float) -> tuple[str, AdviceParts]:
+def ask(client: openai.OpenAI, messages: list[ChatCompletionMessageParam], cfg: LLMConfig,
+        timeout_s: float) -> tuple[str, AdviceParts]:
     """One request: (raw content, parsed parts); raises :class:`LLMFailure`."""
-    content = _complete(messages, cfg, timeout_s, ANSWER_SCHEMA, "advice")
+    content = _complete(client, messages, cfg, timeout_s, ANSWER_SCHEMA, "advice")
     return content, parse_answer(content)
 
 
@@ -213,14 +228,15 @@ def retry_messages(messages: list[ChatCompletionMessageParam], content: str,
             {"role": "user", "content": _RETRY.format(reasons=reasons[:2000])}]
 
 
-def second_opinion(text: str, facts: FactSheet, cfg: LLMConfig, timeout_s: float) -> list[str]:
+def second_opinion(client: openai.OpenAI, text: str, facts: FactSheet, cfg: LLMConfig,
+                   timeout_s: float) -> list[str]:
     """Ask the same model which instructions in ``text`` contradict the facts (quoted sentences)."""
     messages: list[ChatCompletionMessageParam] = [
         {"role": "system", "content": _REVIEW},
         {"role": "user", "content": json.dumps({"facts": facts.prompt_payload(), "advice": text},
                                                ensure_ascii=False)},
     ]
-    content = _complete(messages, cfg, timeout_s, REVIEW_SCHEMA, "review")
+    content = _complete(client, messages, cfg, timeout_s, REVIEW_SCHEMA, "review")
     try:
         review = _Review.model_validate(_json_object(content))
     except ValidationError as exc:
@@ -230,4 +246,5 @@ def second_opinion(text: str, facts: FactSheet, cfg: LLMConfig, timeout_s: float
 
 def llm_parts(facts: FactSheet, lang: str, cfg: LLMConfig) -> AdviceParts:
     """Ask the model once; raise :class:`LLMFailure` on timeout, API error or an unreadable answer."""
-    return ask(build_messages(facts, lang), cfg, cfg.timeout_s)[1]
+    with open_client(cfg) as client:
+        return ask(client, build_messages(facts, lang), cfg, cfg.timeout_s)[1]

@@ -164,20 +164,33 @@ def _shipped_aliases() -> dict[str, frozenset[str]]:
 def name_index(extra_products: Iterable[str] = (), extra_actives: Iterable[str] = (),
                facts: FactSheet | None = None) -> NameIndex:
     """The shipped names plus the organisation's labels (and the names in ``facts``)."""
-    aliases: dict[str, set[str]] = {a: set(k) for a, k in _shipped_aliases().items()}
-    for p in extra_products:
-        _add_product(aliases, p)
-    for a in extra_actives:
-        _add_active(aliases, a)
+    products = list(extra_products)
+    actives = list(extra_actives)
+    species: list[tuple[str, str]] = []
+    others: list[str] = []
     if facts is not None:
         for p in facts.products:
-            _add_product(aliases, p.name, p.active_ingredients)
+            products.append(p.name)
+            actives.extend(p.active_ingredients)
         for s in facts.species:
-            for n in [s.code, s.name, *s.names.values()]:
-                _add(aliases, n, f"species:{s.code}")
-        for n in facts.other_names:
-            if normalize(n) not in aliases:
-                _add(aliases, n, "other:" + normalize(n))
+            species += [(n, s.code) for n in [s.code, s.name, *s.names.values()] if n]
+        others = list(facts.other_names)
+    return _index(tuple(products), tuple(actives), tuple(species), tuple(others))
+
+
+@lru_cache(maxsize=64)
+def _index(products: tuple[str, ...], actives: tuple[str, ...], species: tuple[tuple[str, str], ...],
+           others: tuple[str, ...]) -> NameIndex:
+    aliases: dict[str, set[str]] = {a: set(k) for a, k in _shipped_aliases().items()}
+    for p in products:
+        _add_product(aliases, p)
+    for a in actives:
+        _add_active(aliases, a)
+    for n, code in species:
+        _add(aliases, n, f"species:{code}")
+    for n in others:
+        if normalize(n) not in aliases:
+            _add(aliases, n, "other:" + normalize(n))
     return NameIndex(aliases)
 
 

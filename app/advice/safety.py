@@ -54,7 +54,7 @@ RULES: tuple[Rule, ...] = _rules({
         r"depass\w*", r"au dela (?:de la|du) (?:dose|maximum|max)", r"augment\w* (?:la |les )?doses?",
         r"doses? (?:plus )?(?:forte|elevee|superieure)s?", r"forc\w* (?:sur )?la dose", r"surdos\w*",
         r"(?:un peu )?plus de produit", r"monter (?:a|jusqu'a)",
-        r"uberschreit\w*", r"uberdosier\w*", r"(?:aufwandmenge|dosis|menge) (?:\w+ )?erhoh\w*",
+        r"uberschreit\w*", r"uberschritt\w*", r"uberdosier\w*", r"(?:aufwandmenge|dosis|menge) (?:\w+ )?erhoh\w*",
         r"erhoh\w* (?:die |der )?(?:aufwandmenge|dosis|menge)", r"hohere (?:aufwandmenge|dosis|menge)",
         r"mehr als (?:die |der )?(?:zugelassen\w*|hochst\w*|maximal\w*)", r"etwas mehr",
     ),
@@ -79,19 +79,19 @@ RULES: tuple[Rule, ...] = _rules({
         r"no (?:buffer|buffer zone|strip|setback)s? (?:is |are )?(?:needed|required|necessary)",
         r"(?:without|skip|ignore|drop|forget|disregard) (?:the |any |a )?(?:buffer|setback|strip)s?",
         r"(?:don't|do not|won't) need (?:a |any |the )?(?:buffer|setback|strip)s?",
-        r"(?:buffer|setback|strip)s?(?: zones?)? (?:\w+ ){0,4}(?:not needed|not required|unnecessary|optional|"
+        r"(?:buffer|setback|strip)s?(?: zones?)? (?:[\w']+ ){0,4}(?:not needed|not required|unnecessary|optional|"
         r"can be (?:skipped|ignored|reduced|dropped))",
         r"(?:up|right up|all the way|close) to the (?:water'?s? |stream'?s? |river'?s? )?(?:edge|bank|water|"
         r"stream|ditch|river|pond|creek|brook)", r"(?:narrower|smaller|shorter|reduced?|halve\w*|cut) (?:the )?"
         r"(?:buffer|setback|strip)s?", r"spray (?:over|into|across|in) the (?:water|stream|ditch|river|pond)",
         r"(?:pas (?:besoin )?de|sans|ignorer (?:la|les)|supprimer (?:la|les)) (?:zones? tampons?|znt|bandes? "
         r"(?:enherbees?|tampons?)|distances? de securite)",
-        r"(?:znt|zones? (?:non traitees?|tampons?))(?: \w+){0,4} (?:pas necessaire|inutile|facultati\w*|"
+        r"(?:znt|zones? (?:non traitees?|tampons?))(?: [\w']+){0,4} (?:pas necessaire|inutile|facultati\w*|"
         r"superflue?)s?", r"reduire (?:la |les )?(?:znt|zones? tampons?|distances?)",
         r"jusqu'(?:au|a) (?:bord|l'eau|la berge|la riviere|au ruisseau|au fosse)",
         r"au ras (?:de l'eau|du (?:ruisseau|fosse|cours d'eau))",
         r"(?:kein\w*|ohne) (?:abstand|abstande|puffer\w*|randstreifen|gewasserabstand|sicherheitsabstand)",
-        r"(?:abstand|abstande|puffer\w*|randstreifen)(?: \w+){0,4} (?:nicht (?:notig|notwendig|erforderlich)|"
+        r"(?:abstand|abstande|puffer\w*|randstreifen)(?: [\w']+){0,4} (?:nicht (?:notig|notwendig|erforderlich)|"
         r"unnotig|entfallt|entfallen|verzichtbar|optional)", r"bis (?:an |ans |zum |zur )?(?:den |die )?"
         r"(?:rand|ufer|wasser|gewasserrand|bach|graben|gewasser)", r"direkt (?:am|an den|ans) (?:wasser|bach|ufer|"
         r"gewasser|graben)", r"(?:abstand|abstande|randstreifen) (?:verringern|verkleinern|reduzieren|halbieren)",
@@ -132,11 +132,13 @@ RULES: tuple[Rule, ...] = _rules({
         r"anyone|everyone) can (?:go|walk|enter|be) (?:\w+ )?(?:in|back|straight)",
         r"(?:rentrer|revenir|retourner|entrer) (?:\w+ ){0,3}(?:tout de suite|immediatement|plus tot|aussitot|"
         r"des que)", r"(?:des )?gants suffisent", r"pas besoin d'attendre", r"sans attendre",
-        r"(?:sofort|fruher|gleich) (?:wieder )?betret\w*", r"handschuhe (?:reichen|genugen)", r"nicht warten",
+        r"(?:sofort|fruher|gleich) (?:wieder )?betret\w*", r"handschuhe (?:reichen|genugen)", r"(?:reichen|genugen) "
+        r"(?:\w+ )?handschuhe", r"nicht warten",
         r"ohne zu warten",
     ),
     "ignore_harvest_interval": (
-        r"harvest (?:right away|immediately|straight after|the next day|any ?time|whenever)",
+        r"harvest\w* (?:\w+ ){0,3}(?:right away|immediately|straight after|the next day|tomorrow|any ?time|"
+        r"whenever)",
         r"recolt\w* (?:tout de suite|immediatement|des le lendemain|quand vous voulez)",
         r"(?:sofort|gleich|jederzeit) (?:\w+ )?ernt\w*",
     ),
@@ -147,7 +149,11 @@ RULES: tuple[Rule, ...] = _rules({
     ),
     "no_protection": (
         r"no (?:need for )?(?:gloves|protective equipment|ppe|protection) (?:is |are )?(?:needed|required)?",
-        r"without (?:gloves|protection|protective equipment|ppe)",
+        r"(?:spray\w*|work\w*|enter\w*|go in|walk in|handl\w*|mix\w*|fine|ok|okay|safe) (?:[\w']+ ){0,3}without "
+        r"(?:gloves|protection|protective equipment|ppe)",
+        r"(?:gloves|protective equipment|ppe|protection) (?:is |are )?(?:not needed|not required|unnecessary|optional)",
+        r"(?:gants|epi|protections?) (?:\w+ )?(?:pas necessaires?|inutiles?|facultati\w*)",
+        r"(?:handschuhe|schutzausrustung) (?:\w+ )?(?:nicht notig|unnotig|nicht erforderlich)",
         r"sans (?:gants|protection|epi|equipement de protection)",
         r"ohne (?:handschuhe|schutz\w*)",
     ),
@@ -161,7 +167,7 @@ RULES: tuple[Rule, ...] = _rules({
 # unless bounded by a limit. Topic id → words (normalize() form).
 TOPICS: dict[str, str] = {
     "water": r"water|stream|river|ditch|pond|creek|brook|well|lake|eau|ruisseau|riviere|fosse|mare|puits|lac|"
-             r"cours d'eau|wasser|gewasser|bach|graben|fluss|teich|brunnen|see|ufer",
+             r"cours d'eau|wasser|gewasser\w*|bach\w*|graben\w*|fluss\w*|teich\w*|brunnen|see|ufer\w*",
     "buffer": r"buffer\w*|setback|strip|zone tampon|znt|bande|abstand|abstande|puffer\w*|randstreifen",
     "wind": r"wind\w*|gust\w*|breez\w*|drift|vent|rafale\w*|derive|boe\w*|abdrift",
     "rain": r"rain\w*|shower\w*|pluie|pluvieux|averse\w*|orage|regen\w*|schauer",

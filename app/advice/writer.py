@@ -10,7 +10,16 @@ from app.advice.builtin import AdviceParts, builtin_parts, render
 from app.advice.fact_text import fact_table, fill
 from app.advice.facts import FactSheet
 from app.advice.grounding import CheckResult, Problem, check_answer
-from app.advice.llm import PROMPT_VERSION, LLMConfig, LLMFailure, ask, build_messages, retry_messages, second_opinion
+from app.advice.llm import (
+    PROMPT_VERSION,
+    LLMConfig,
+    LLMFailure,
+    ask,
+    build_messages,
+    open_client,
+    retry_messages,
+    second_opinion,
+)
 from app.advice.names import name_index
 from app.advice.number_format import style_for
 
@@ -75,6 +84,12 @@ def _llm_advice(facts: FactSheet, lang: str, cfg: LLMConfig, builtin: AdvicePart
                 ) -> tuple[Advice | None, str, tuple[dict[str, Any], ...]]:
     """The checked LLM advice, or None with the reason and the refused attempts."""
     deadline = time.monotonic() + cfg.timeout_s
+    with open_client(cfg) as client:
+        return _attempts(client, facts, lang, cfg, builtin, deadline)
+
+
+def _attempts(client: Any, facts: FactSheet, lang: str, cfg: LLMConfig, builtin: AdviceParts, deadline: float
+              ) -> tuple[Advice | None, str, tuple[dict[str, Any], ...]]:
     names = name_index(facts=facts)
     messages = build_messages(facts, lang)
     attempts: list[dict[str, Any]] = []
@@ -86,7 +101,7 @@ def _llm_advice(facts: FactSheet, lang: str, cfg: LLMConfig, builtin: AdvicePart
             break
         content = ""
         try:
-            content, raw = ask(messages, cfg, left)
+            content, raw = ask(client, messages, cfg, left)
             unknown_notes = [c for c, _ in raw.warnings if c not in dict(builtin.warnings)]
             check = check_answer(raw, facts, lang, names=names, warnings_from_writer=False)
             if unknown_notes:
@@ -97,7 +112,7 @@ def _llm_advice(facts: FactSheet, lang: str, cfg: LLMConfig, builtin: AdvicePart
                 left = deadline - time.monotonic()
                 if left <= 0.2:
                     raise LLMFailure(f"timeout: no second opinion within {cfg.timeout_s:g} s")
-                found = second_opinion(render(parts, facts, lang)[1], facts, cfg, left)
+                found = second_opinion(client, render(parts, facts, lang)[1], facts, cfg, left)
                 check = CheckResult(not found, tuple(Problem("unsafe_instruction", c, "second_opinion")
                                                      for c in found))
             if check.ok:
