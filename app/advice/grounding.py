@@ -229,6 +229,10 @@ def _mentions(norm: str, names: Iterable[str]) -> bool:
     return any(re.search(rf"(?<![\w]){re.escape(normalize(n))}(?![\w])", norm) for n in names if n)
 
 
+def _present(values: Iterable[float | None]) -> list[float]:
+    return [float(v) for v in values if v is not None]
+
+
 def _claims(q: Quantity, f: FactSheet, clause: str, sentence: str) -> list[_Claim]:
     """The facts ``q`` may claim to be, narrowed by the words of its clause and sentence."""
     c_norm, s_norm = normalize(clause), normalize(sentence)
@@ -252,8 +256,8 @@ def _claims(q: Quantity, f: FactSheet, clause: str, sentence: str) -> list[_Clai
         return [claim]
     if u in ("ha", "acre"):
         a = f.area
-        vals = [a.field_ha, a.sprayable_ha, a.treated_ha] if u == "ha" else [a.field_acre, a.treated_acre]
-        return [_Claim("area", "area", [v for v in vals if v is not None])]
+        areas = [a.field_ha, a.sprayable_ha, a.treated_ha] if u == "ha" else [a.field_acre, a.treated_acre]
+        return [_Claim("area", "area", _present(areas))]
     if u in ("m", "ft", "yd"):
         kinds = ({"downwind"} if "downwind" in roles else set()) | \
             ({b.kind for b in f.buffers if b.kind != "downwind"} if "water" in roles else set())
@@ -261,59 +265,57 @@ def _claims(q: Quantity, f: FactSheet, clause: str, sentence: str) -> list[_Clai
         return [_Claim("buffer", "m" if u == "m" else "distance",
                        [b.metres if u == "m" else b.distance for b in bufs if u == "m" or b.unit == u])]
     if u == "h":
-        table = {"reentry": [r.rei_h, *(p.rei_h for p in f.products)],
+        hours: dict[str, list[float | None]] = {"reentry": [r.rei_h, *(p.rei_h for p in f.products)],
                  "rain": [r.rain_free_h, *(p.weather.rain_free_h for p in f.products)],
                  "inversion": [1.0],  # inversions: from 1 h before sunset to 1 h after sunrise
                  "window": [float(w.hours) for w in (f.weather.windows if f.weather else ())]}
-        picked = [k for k in table if k in roles] or list(table)
-        return [_Claim(k, "h", [v for v in table[k] if v is not None]) for k in picked]
+        picked = [k for k in hours if k in roles] or list(hours)
+        return [_Claim(k, "h", _present(hours[k])) for k in picked]
     if u == "d":
-        table = {"harvest": [r.phi_days, *(p.phi_days for p in f.products)],
+        days: dict[str, list[float | None]] = {"harvest": [r.phi_days, *(p.phi_days for p in f.products)],
                  "interval": [r.min_days_between_applications,
                               *(p.min_days_between_applications for p in f.products)]}
-        picked = [k for k in table if k in roles] or list(table)
-        return [_Claim(k, "days", [v for v in table[k] if v is not None]) for k in picked]
+        picked = [k for k in days if k in roles] or list(days)
+        return [_Claim(k, "days", _present(days[k])) for k in picked]
     if u in ("km/h", "mph"):
         kmh = u == "km/h"
-        vals: list[float | None] = [r.wind_min_kmh if kmh else r.wind_min_mph, r.wind_max_kmh if kmh else r.wind_max_mph]
+        winds: list[float | None] = [r.wind_min_kmh, r.wind_max_kmh] if kmh else [r.wind_min_mph, r.wind_max_mph]
         for p in f.products:
             w = p.weather
-            vals += [w.wind_min_kmh, w.wind_max_kmh] if kmh else [w.wind_min_mph, w.wind_max_mph]
+            winds += [w.wind_min_kmh, w.wind_max_kmh] if kmh else [w.wind_min_mph, w.wind_max_mph]
         if f.weather is not None and kmh:
             for win in f.weather.windows:
-                vals += [win.wind_kmh_min, win.wind_kmh_max]
+                winds += [win.wind_kmh_min, win.wind_kmh_max]
         if kmh:
-            vals.append(3.0)  # the inversion wind threshold (DOMAIN.md section 6)
-        return [_Claim("wind", "kmh" if kmh else "mph", [v for v in vals if v is not None])]
+            winds.append(3.0)  # the inversion wind threshold (DOMAIN.md section 6)
+        return [_Claim("wind", "kmh" if kmh else "mph", _present(winds))]
     if u == "°C":
         return [_Claim("temperature", "temp", [v for v in (r.temp_min_c, r.temp_max_c) if v is not None])]
     if u == "%":
-        named = [s for s in f.species if _mentions(c_norm, [s.code, s.name or "", *s.names.values()])]
-        if named:
-            return [_Claim("control", "pct", [s.control_pct for s in named if s.control_pct is not None])]
+        weeds = [s for s in f.species if _mentions(c_norm, [s.code, s.name or "", *s.names.values()])]
+        if weeds:
+            return [_Claim("control", "pct", _present(s.control_pct for s in weeds))]
         c_roles = {rr for rr, rx in _ROLE_WORDS.items() if rx.search(c_norm)}
-        table = {"saving": [p.saving_pct for p in f.products],
-                 "share": [f.area.treated_share_pct],
-                 "yield": [v for v in (f.economy.yield_loss_pct, f.economy.yield_loss_broadcast_pct) if v is not None],
-                 "cloud": [25.0]}  # 25 %: the inversion cloud limit
-        picked = [k for k in table if k in c_roles]
+        pcts: dict[str, list[float | None]] = {
+            "saving": [p.saving_pct for p in f.products], "share": [f.area.treated_share_pct],
+            "yield": [f.economy.yield_loss_pct, f.economy.yield_loss_broadcast_pct],
+            "cloud": [25.0]}  # 25 %: the inversion cloud limit
+        picked = [k for k in pcts if k in c_roles]
         if picked:
-            return [_Claim(k, "pct", table[k]) for k in picked]
-        every = [v for vs in table.values() for v in vs] + [s.control_pct for s in f.species
-                                                            if s.control_pct is not None]
+            return [_Claim(k, "pct", _present(pcts[k])) for k in picked]
+        every = _present([v for vs in pcts.values() for v in vs] + [s.control_pct for s in f.species])
         return [_Claim("percent", "pct", every)]
     if u == "plants/m2":
-        named = [s for s in f.species if _mentions(c_norm, [s.code, s.name or "", *s.names.values()])]
-        return [_Claim("density", "density", [s.surviving_plants_m2 for s in (named or f.species)
-                                                if s.surviving_plants_m2 is not None])]
+        weeds = [s for s in f.species if _mentions(c_norm, [s.code, s.name or "", *s.names.values()])]
+        return [_Claim("density", "density", _present(s.surviving_plants_m2 for s in (weeds or f.species)))]
     if u == "tanks":
         return [_Claim("tanks", "tanks", [f.economy.tank_loads] if f.economy.tank_loads is not None else [])]
     if u in ("USD", "EUR", "GBP", "CAD"):
-        vals = [p.money_saved for p in f.products if p.currency == u] + \
+        money = [p.money_saved for p in f.products if p.currency == u] + \
             [p.price for p in f.products if p.currency == u]
         if f.economy.currency == u:
-            vals.append(f.economy.money_saved)
-        return [_Claim("money", "money", [v for v in vals if v is not None])]
+            money.append(f.economy.money_saved)
+        return [_Claim("money", "money", _present(money))]
     return [_Claim(u, "rate", [])]  # mm of rain, hourly forecast values: not facts an answer may state
 
 

@@ -206,7 +206,7 @@ def allowed_keys(facts: FactSheet) -> set[str]:
 
 _TRADEMARK = re.compile(r"([\w][\w\-]*)\s?[®™]")
 _FORMULATED = re.compile(
-    r"\b([A-Z][\w\-]+(?:\s[A-Z][\w\-]+)?)\s(?:\d+(?:[.,]\d+)?\s?)?(?:"
+    r"\b([A-Z][\w\-]+)\s(?:\d+(?:[.,]\d+)?\s?)?(?:"
     + "|".join(re.escape(c) for c in FORMULATION_CODES if len(c) > 1) + r")\b")
 _SUFFIXED = re.compile(r"\b([\w\-]*(?:" + "|".join(ACTIVE_SUFFIXES) + r"))(?:[\-\s]methyl)?\b", re.IGNORECASE)
 
@@ -236,6 +236,8 @@ def unknown_names(text: str, facts: FactSheet, index: NameIndex) -> list[str]:
     for rx in (_TRADEMARK, _FORMULATED, _SUFFIXED):
         for m in rx.finditer(masked):
             word = m.group(1)
+            if normalize(word) in index.aliases:
+                continue  # a known name: the index has judged it above
             if not is_stated(word) and normalize(word) not in {normalize(o) for o in out}:
                 out.append(word)
     return out

@@ -129,7 +129,13 @@ RULES: tuple[Rule, ...] = _rules({
         r"(?:go|walk|come|get) back (?:in|into \w+(?: \w+)?) (?:early|earlier|sooner|straight away|right away|"
         r"immediately|after)", r"gloves (?:are|is) (?:enough|sufficient|fine)", r"no need to wait",
         r"(?:don't|do not|needn't) (?:need to )?wait", r"shorter re ?entry", r"(?:children|kids|workers|people|"
-        r"anyone|everyone) can (?:go|walk|enter|be) (?:\w+ )?(?:in|back|straight)",
+        r"anyone|everyone|animals|livestock|cattle|dogs) (?:can|may|could) (?:go|walk|enter|be|play|work|graze|"
+        r"return|come back)", r"(?:children|kids|workers|people|anyone|everyone|animals|livestock|cattle|dogs)"
+        r"(?: [\w']+){0,6} (?:right|straight|immediately|just|soon) after",
+        r"(?:enfants|personnes|animaux|ouvriers|salaries|chiens|betail)(?: [\w']+){0,6} (?:tout de suite|"
+        r"immediatement|juste apres|aussitot)",
+        r"(?:kinder|personen|tiere|arbeiter|hunde|vieh)(?: [\w']+){0,6} (?:sofort|gleich|direkt nach|unmittelbar "
+        r"nach)",
         r"(?:rentrer|revenir|retourner|entrer) (?:\w+ ){0,3}(?:tout de suite|immediatement|plus tot|aussitot|"
         r"des que)", r"(?:des )?gants suffisent", r"pas besoin d'attendre", r"sans attendre",
         r"(?:sofort|fruher|gleich) (?:wieder )?betret\w*", r"handschuhe (?:reichen|genugen)", r"(?:reichen|genugen) "
@@ -178,13 +184,13 @@ TOPICS: dict[str, str] = {
 }
 _TOPIC_RE = {t: re.compile(rf"(?<![\w])(?:{p})(?![\w])") for t, p in TOPICS.items()}
 _PERMISSIVE = re.compile(
-    r"(?<![\w])(?:(?:is|are|'s|it's|seems|looks) (?:\w+ )?(?:fine|ok|okay|safe|acceptable|allowed|harmless|"
-    r"no problem|not a problem|no issue)|no problem|not a problem|doesn't matter|does not matter|don't worry|"
-    r"no need to worry|no worries|won't hurt|can be ignored|"
-    r"(?:est|sont) (?:\w+ )?(?:sans (?:danger|risque)|acceptable|autorise\w*|sure?|pas un probleme)|"
+    r"(?<![\w])(?:(?:is|are|'s|it's|seems|looks) (?:(?!not |never )\w+ )?(?:fine|ok|okay|safe|acceptable|"
+    r"allowed|harmless|no problem|not a problem|no issue)|no problem|not a problem|doesn't matter|"
+    r"does not matter|don't worry|no need to worry|no worries|won't hurt|can be ignored|"
+    r"(?:est|sont) (?:(?!pas |jamais )\w+ )?(?:sans (?:danger|risque)|acceptable|autorise\w*|sure?|pas un probleme)|"
     r"pas de (?:probleme|souci)|aucun (?:probleme|souci|risque)|sans probleme|ne pose (?:pas|aucun) \w+|"
     r"peu importe|pas grave|(?:c'est|ca) (?:bon|ok|correct)|"
-    r"(?:ist|sind) (?:\w+ )?(?:kein problem|unproblematisch|egal|okay|ok|in ordnung|sicher|unbedenklich|"
+    r"(?:ist|sind) (?:(?!nicht |nie )\w+ )?(?:kein problem|unproblematisch|egal|okay|ok|in ordnung|sicher|unbedenklich|"
     r"erlaubt)|kein problem|keine sorge|spielt keine rolle|macht nichts|egal (?:ob|wie|wann)|problemlos)(?![\w])")
 _NEGATED_PERMISSIVE = re.compile(
     r"(?:not|never|n't|isn't|aren't|pas|jamais|n'est|nicht|nie|niemals|keineswegs)(?: \w+){0,2}\s*$")
@@ -192,10 +198,11 @@ _NEGATORS = re.compile(
     r"(?<![\w])(?:not|never|no|don't|doesn't|do not|does not|cannot|can't|mustn't|must not|avoid\w*|nor|neither|"
     r"without exceeding|forbidden|prohibited|ne|n'\w*|pas|jamais|aucun\w*|sans depasser|evite\w*|interdit\w*|"
     r"nicht|nie|niemals|kein\w*|keinesfalls|vermeid\w*|verboten|untersagt)(?![\w])")
+_NEGATED_AFTER = re.compile(r"(?<![\w])(?:nicht|nie|niemals|keinesfalls|keineswegs)(?![\w])")
 _BOUNDED = re.compile(
     r"(?<![\w])(?:up to|below|under|at or below|less than|within|no more than|at most|outside|beyond|inside|"
-    r"between|jusqu'a|en dessous|sous|moins de|inferieur\w*|au plus|au maximum|hors|au dela de la|entre|bis|unter|hochstens|"
-    r"maximal|weniger als|ausserhalb|jenseits|zwischen)(?![\w])")
+    r"between|jusqu'a|en dessous|sous|moins de|inferieur\w*|au plus|au maximum|hors|au dela de la|entre|bis|"
+    r"unter|hochstens|maximal|weniger als|ausserhalb|jenseits|zwischen)(?![\w])")
 _HAS_LIMIT = re.compile(r"\{[^{}]*\}|\d")
 _SENTENCE = re.compile(r"[.!?](?=\s|$)|\n")
 _CLAUSE = re.compile(r";|:|,\s|\s[\u2013\u2014]\s|\s(?:but|however|mais|cependant|aber|jedoch)\s")
@@ -206,8 +213,11 @@ def _clauses(text: str) -> list[str]:
 
 
 def _negated(clause: str, span: tuple[int, int]) -> bool:
-    rest = clause[:span[0]] + " " + clause[span[1]:]
-    return _NEGATORS.search(_PERMISSIVE.sub(" ", rest)) is not None
+    """A negation before the instruction ("never spray up to the water"), or a German one after it
+    ("überschreiten Sie die Aufwandmenge nicht"); "spray up to the ditch so no weeds escape" is not one."""
+    before = _PERMISSIVE.sub(" ", clause[:span[0]])
+    after = _PERMISSIVE.sub(" ", clause[span[1]:])
+    return _NEGATORS.search(before) is not None or _NEGATED_AFTER.search(after) is not None
 
 
 def _permissive(clause: str) -> re.Match[str] | None:
