@@ -16,6 +16,7 @@ Problems, each a :class:`Problem` code (``rule`` says which rule or role):
 ``time_not_in_facts``       a clock time, or a time range, that is no spray window or sun time;
 ``wrong_decimal_separator`` ``1.5 L/ha`` in French or German, ``1,5 L/ha`` in English;
 ``unknown_fact``            a placeholder the service has no fact for;
+``wrong_fact``              a placeholder where its sentence says another fact goes;
 ``missing_fact``            a product's rate not stated (placeholder or number);
 ``missing_warning``         a mandatory warning absent or without its number (built-in text only:
                             the LLM's warnings are the service's own);
@@ -229,13 +230,18 @@ def _mentions(norm: str, names: Iterable[str]) -> bool:
     return any(re.search(rf"(?<![\w]){re.escape(normalize(n))}(?![\w])", norm) for n in names if n)
 
 
+def _words_only(text: str) -> str:
+    """normalize() of ``text`` without placeholders: ``{rain_free}`` is not the word "rain"."""
+    return normalize(PLACEHOLDER.sub(" ", text))
+
+
 def _present(values: Iterable[float | None]) -> list[float]:
     return [float(v) for v in values if v is not None]
 
 
 def _claims(q: Quantity, f: FactSheet, clause: str, sentence: str) -> list[_Claim]:
     """The facts ``q`` may claim to be, narrowed by the words of its clause and sentence."""
-    c_norm, s_norm = normalize(clause), normalize(sentence)
+    c_norm, s_norm = _words_only(clause), _words_only(sentence)
     roles = {r for r, rx in _ROLE_WORDS.items() if rx.search(s_norm)}
     u = q.unit
     r = f.restrictions
@@ -335,7 +341,7 @@ def _check_numbers(text: str, f: FactSheet, lang: str) -> tuple[list[Problem], s
     for clause, sentence in _clauses(text):
         for q in quantities_in(clause, lang):
             if q.unit in _RATE_KEYS:
-                c_norm = normalize(clause)
+                c_norm = _words_only(clause)
                 named = [p for p in f.products if _mentions(c_norm, [p.name, *p.active_ingredients])]
                 top = _label_max(named or f.products, q.unit)
                 if top is not None:
@@ -353,6 +359,31 @@ def _check_numbers(text: str, f: FactSheet, lang: str) -> tuple[list[Problem], s
                 roles = "/".join(c.role for c in claims)
                 problems.append(Problem("number_not_in_facts", f"{q.text!r} is no {roles} in the facts", roles))
     return problems, rates_stated
+
+
+# Placeholder → the role words its sentence must not contradict (time facts are easy to swap).
+_TIME_FACTS = {"reentry": "reentry", "rain_free": "rain", "harvest_interval": "harvest", "days_between": "interval"}
+
+
+def _check_placeholders(text: str, f: FactSheet) -> list[Problem]:
+    """Facts placed where their sentence says another fact goes: ``keep people out for {rain_free}``,
+    ``fat hen: {control.AMARE}``, ``Engenia: {rate.1}``."""
+    problems = []
+    for clause, sentence in _clauses(text):
+        c_norm, s_norm = _words_only(clause), _words_only(sentence)
+        roles = {r for r in _TIME_FACTS.values() if _ROLE_WORDS[r].search(s_norm)}
+        weeds = {s.code for s in f.species if _mentions(c_norm, [s.code, s.name or "", *s.names.values()])}
+        products = {n for n, p in enumerate(f.products, 1)
+                    if _mentions(c_norm, [p.name, *p.active_ingredients])}
+        for m in PLACEHOLDER.finditer(clause):
+            fid = m.group(1)
+            kind, _, key = fid.partition(".")
+            wrong = (kind in _TIME_FACTS and roles and _TIME_FACTS[kind] not in roles) or \
+                (kind in ("control", "surviving") and weeds and key not in weeds) or \
+                (key.isdigit() and kind != "product" and products and int(key) not in products)
+            if wrong:
+                problems.append(Problem("wrong_fact", f"{{{fid}}} in {clause.strip()!r}", kind))
+    return problems
 
 
 def _check_times(text: str, f: FactSheet) -> list[Problem]:
@@ -443,6 +474,7 @@ def check_answer(parts: AdviceParts, facts: FactSheet, lang: str, *, names: Name
     number_problems, rates_stated = _check_numbers(text, facts, lang)
     problems += number_problems
     problems += _check_times(text, facts)
+    problems += _check_placeholders(text, facts)
     for n, p in enumerate(facts.products, 1):
         if f"rate.{n}" not in placed and p.name not in rates_stated:
             problems.append(Problem("missing_fact", f"the rate of {p.name} ({{rate.{n}}})", "rate"))

@@ -186,3 +186,25 @@ def test_language_guess(text: str, lang: str) -> None:
 
 def test_short_text_is_not_judged() -> None:
     assert guess_language("{rate.1} Mesotrix 100").lang is None and language_problem("OK.", "fr") is None
+
+
+@pytest.mark.parametrize("text, ok", [
+    ("Keep people out of the field for {reentry}.", True),
+    ("Keep people out of the field for {rain_free}.", False),
+    ("No rain for {rain_free} after spraying.", True),
+    ("Do not harvest within {harvest_interval}.", True),
+    ("Do not harvest within {reentry}.", False),
+    ("Fat hen: expected control {control.CHEAL}.", True),
+])
+def test_placeholders_sit_where_their_fact_belongs(fr_facts, text: str, ok: bool) -> None:  # type: ignore[no-untyped-def]
+    check = _check(fr_facts, text)
+    assert check.ok is ok, check.problems
+    if not ok:
+        assert [p.code for p in check.problems] == ["wrong_fact"]
+
+
+def test_another_products_rate_placeholder_is_refused(us_facts) -> None:  # type: ignore[no-untyped-def]
+    parts = AdviceParts(summary="{field}", steps=("Roundup PowerMAX at {rate.1}, Engenia at {rate.1}.",
+                                                  "Then {rate.2}."), warnings=())
+    problems = check_answer(parts, us_facts, "en", warnings_from_writer=False).problems
+    assert [(p.code, p.rule) for p in problems] == [("wrong_fact", "rate")]
