@@ -386,6 +386,81 @@ def _check_placeholders(text: str, f: FactSheet) -> list[Problem]:
     return problems
 
 
+def _sheet_numbers(f: FactSheet) -> list[float]:
+    """Every number the sheet holds, in any field or inside any name ("Mesotrix 100", "BBCH 14")."""
+    out: list[float] = []
+
+    def walk(x: object) -> None:
+        if isinstance(x, bool):
+            return
+        if isinstance(x, int | float):
+            out.append(float(x))
+        elif isinstance(x, str) and not re.match(r"\d{4}-\d\d-\d\d", x):  # dates and times are checked apart
+            out.extend(float(n) for n in re.findall(r"\d+(?:\.\d+)?", x))
+        elif isinstance(x, dict):
+            for v in x.values():
+                walk(v)
+        elif isinstance(x, list | tuple):
+            for v in x:
+                walk(v)
+
+    walk(f.prompt_payload())  # what the model was shown: no hour-by-hour forecast
+    return out
+
+
+def _check_bare_numbers(text: str, f: FactSheet, lang: str) -> list[Problem]:
+    """Numbers without a unit ("go up to 2 on dense patches") must still be numbers of the sheet;
+    small counts (up to 10) pass."""
+    taken = [m.span() for m in _quantity_re(lang).finditer(text)] + [m.span() for m in _CLOCK_RE.finditer(text)]
+    taken += [m.span() for m in PLACEHOLDER.finditer(text)]
+    for name in {f.field.name, *(p.name for p in f.products), *(a for p in f.products for a in p.active_ingredients)}:
+        taken += [m.span() for m in re.finditer(re.escape(name), text, re.IGNORECASE)]
+    known = _sheet_numbers(f)
+    problems = []
+    for m in re.finditer(_BARE.get(lang, _BARE["en"]), text):
+        if any(a <= m.start() < b for a, b in taken):
+            continue
+        value, decimals = _to_float(m.group(0), lang)
+        clause = _clause_at(text, m.start())
+        c_norm = _words_only(clause)
+        named = [p for p in f.products if _mentions(c_norm, [p.name, *p.active_ingredients])]
+        labelled = _LABELLED.search(text[max(0, m.start() - 16):m.start()])  # "BBCH 14", "group 27"
+        dose = _RATE_WORDS.search(c_norm) is not None
+        if decimals == 0 and value <= 10 and not dose:
+            continue  # a count ("2 tank loads", "step 3")
+        if not labelled and (named or dose):
+            # a number next to a product or a dose is a rate, whatever unit it forgot
+            rates = [v for p in (named or f.products) for u in (p.rate_unit, p.canonical_unit)
+                     for v in _rate_values(p, u)]
+            if not any(same_value(value, decimals, v, "rate") for v in rates):
+                problems.append(Problem("number_not_in_facts", f"{m.group(0)!r} (no unit) in {clause.strip()!r} "
+                                        "is no rate of the facts", "bare_rate"))
+            continue
+        if not any(same_value(value, decimals, v, "rate") for v in known):
+            problems.append(Problem("number_not_in_facts", f"{m.group(0)!r} (no unit) is no number of the facts",
+                                    "bare"))
+    return problems
+
+
+_RATE_WORDS = re.compile(r"(?<![\w])(?:rate|dose|doses|apply|go (?:up )?to|dosage|appliquer|passer a|aufwandmenge|"
+                         r"dosis|ausbringen)(?![\w])")
+
+
+_LABELLED = re.compile(r"(?:bbch|groups?|groupes?|gruppen?|hrac|wssa|stages?|stades?|stadium)\s*(?:\d+\s*"
+                       r"(?:and|et|und|,)\s*)?$", re.IGNORECASE)
+
+
+def _clause_at(text: str, pos: int) -> str:
+    start = max([m.end() for m in re.finditer(r"[;\n]|[.!?](?=\s)|,\s", text[:pos])], default=0)
+    end = re.search(r"[;\n]|[.!?](?=\s|$)|,\s", text[pos:])
+    return text[start: pos + end.start()] if end else text[start:]
+
+
+_BARE = {"en": r"(?<![\w.,\-])\d+(?:\.\d+)?(?![\w\-]|[.,]\d)",
+         "fr": r"(?<![\w.,\-])\d+(?:,\d+)?(?![\w\-]|[.,]\d)",
+         "de": r"(?<![\w.,\-])\d+(?:,\d+)?(?![\w\-]|[.,]\d)"}
+
+
 def _check_times(text: str, f: FactSheet) -> list[Problem]:
     def hhmm(t: str) -> str:
         h, m = re.split(r"[:h]", t)
@@ -475,6 +550,7 @@ def check_answer(parts: AdviceParts, facts: FactSheet, lang: str, *, names: Name
     problems += number_problems
     problems += _check_times(text, facts)
     problems += _check_placeholders(text, facts)
+    problems += _check_bare_numbers(text, facts, lang)
     for n, p in enumerate(facts.products, 1):
         if f"rate.{n}" not in placed and p.name not in rates_stated:
             problems.append(Problem("missing_fact", f"the rate of {p.name} ({{rate.{n}}})", "rate"))

@@ -208,3 +208,16 @@ def test_another_products_rate_placeholder_is_refused(us_facts) -> None:  # type
                                                   "Then {rate.2}."), warnings=())
     problems = check_answer(parts, us_facts, "en", warnings_from_writer=False).problems
     assert [(p.code, p.rule) for p in problems] == [("wrong_fact", "rate")]
+
+
+@pytest.mark.parametrize("text, ok", [
+    ("On dense patches Mesotrix 100 can go to 2.", False),      # a dose, not a count
+    ("Mesotrix 100 needs 2 passes of the boom at most.", True),  # a count up to 10 passes
+    ("On dense patches the dose can go to 2.5.", False),        # a rate that forgot its unit
+    ("Apply 1.5 on the patches.", True),                        # the rate itself
+    ("The maize is at BBCH 14.", True),
+    ("Expect about 37 weeds per patch.", False),                 # no number of the facts
+])
+def test_numbers_without_units(fr_facts, text: str, ok: bool) -> None:  # type: ignore[no-untyped-def]
+    check = _check(fr_facts, text)
+    assert check.ok is ok, check.problems
