@@ -235,6 +235,15 @@ def _words_only(text: str) -> str:
     return normalize(PLACEHOLDER.sub(" ", text))
 
 
+def _mask_names(text: str, f: FactSheet) -> str:
+    """``text`` with the field's, products' and actives' names blanked out (same length): a name may
+    carry digits and a unit ("AAtrex 4L", "Liberty 280 SL") that are no quantity."""
+    names = {f.field.name, *(p.name for p in f.products), *(a for p in f.products for a in p.active_ingredients)}
+    for name in sorted(names, key=len, reverse=True):
+        text = re.sub(re.escape(name), lambda m: " " * len(m.group(0)), text, flags=re.IGNORECASE)
+    return text
+
+
 def _present(values: Iterable[float | None]) -> list[float]:
     return [float(v) for v in values if v is not None]
 
@@ -339,7 +348,7 @@ def _check_numbers(text: str, f: FactSheet, lang: str) -> tuple[list[Problem], s
     problems: list[Problem] = []
     rates_stated: set[str] = set()
     for clause, sentence in _clauses(text):
-        for q in quantities_in(clause, lang):
+        for q in quantities_in(_mask_names(clause, f), lang):
             if q.unit in _RATE_KEYS:
                 c_norm = _words_only(clause)
                 named = [p for p in f.products if _mentions(c_norm, [p.name, *p.active_ingredients])]
@@ -411,13 +420,12 @@ def _sheet_numbers(f: FactSheet) -> list[float]:
 def _check_bare_numbers(text: str, f: FactSheet, lang: str) -> list[Problem]:
     """Numbers without a unit ("go up to 2 on dense patches") must still be numbers of the sheet;
     small counts (up to 10) pass."""
-    taken = [m.span() for m in _quantity_re(lang).finditer(text)] + [m.span() for m in _CLOCK_RE.finditer(text)]
+    masked = _mask_names(text, f)  # same length: positions hold in both
+    taken = [m.span() for m in _quantity_re(lang).finditer(masked)] + [m.span() for m in _CLOCK_RE.finditer(text)]
     taken += [m.span() for m in PLACEHOLDER.finditer(text)]
-    for name in {f.field.name, *(p.name for p in f.products), *(a for p in f.products for a in p.active_ingredients)}:
-        taken += [m.span() for m in re.finditer(re.escape(name), text, re.IGNORECASE)]
     known = _sheet_numbers(f)
     problems = []
-    for m in re.finditer(_BARE.get(lang, _BARE["en"]), text):
+    for m in re.finditer(_BARE.get(lang, _BARE["en"]), masked):
         if any(a <= m.start() < b for a, b in taken):
             continue
         value, decimals = _to_float(m.group(0), lang)

@@ -221,3 +221,20 @@ def test_another_products_rate_placeholder_is_refused(us_facts) -> None:  # type
 def test_numbers_without_units(fr_facts, text: str, ok: bool) -> None:  # type: ignore[no-untyped-def]
     check = _check(fr_facts, text)
     assert check.ok is ok, check.problems
+
+
+def test_names_with_digits_and_units_are_no_quantities() -> None:
+    from app.advice.builtin import builtin_parts
+    from app.advice.examples import example_inputs
+    from app.advice.facts import build_fact_sheet
+    from app.api.schemas.label import LabelDoc
+    from app.species import DATA_DIR
+
+    label = LabelDoc.model_validate_json((DATA_DIR / "labels" / "atrazine-4l.json").read_text())
+    inputs = example_inputs()
+    facts = build_fact_sheet(**{**inputs, "labels": [label], "field": {**inputs["field"], "crop": "maize"}})
+    assert "4L" in facts.products[0].name
+    parts = builtin_parts(facts, "en")
+    assert check_answer(parts, facts, "en").ok
+    extra = AdviceParts(parts.summary, (*parts.steps, f"{label.name} works on broadleaf weeds."), parts.warnings)
+    assert check_answer(extra, facts, "en").ok

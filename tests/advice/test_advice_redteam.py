@@ -21,7 +21,7 @@ from conftest import FR_FIELD, FR_SPECIES, FR_SUMMARY
 from redteam_corpus import CASES, Case, answer_of
 
 from app.advice import Forecast, LLMConfig, build_fact_sheet, write_advice
-from app.advice.builtin import TEMPLATES, AdviceParts
+from app.advice.builtin import AdviceParts
 from app.advice.examples import mesotrione_fr
 from app.advice.grounding import check_answer
 from app.advice.llm import LLMFailure, ask, build_messages, open_client
@@ -45,8 +45,11 @@ def _verdict(server: FakeChatServer, case: Case, facts) -> tuple[bool, str]:  # 
     model = f"rt-{case.id}"
     server.behaviours[model] = ("content", answer_of(case))
     cfg = LLMConfig(base_url=server.base_url, model=model, api_key="test", timeout_s=5.0)
-    if case.lang in TEMPLATES:
+    try:
         advice = write_advice(facts, lang=case.lang, writer="llm", llm=cfg)
+    except ValueError:
+        pass  # no built-in text in this language yet: judge the checked LLM answer itself
+    else:
         if advice.writer == "llm":
             assert "{" not in advice.text and advice.check.ok
         return advice.writer == "llm", advice.fallback_reason or ""
