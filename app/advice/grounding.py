@@ -71,6 +71,8 @@ _UNIT_SPELLINGS: dict[str, str] = {
     "tankfüllungen": "tanks", "tankfüllung": "tanks",
     "usd": "USD", "eur": "EUR", "gbp": "GBP", "cad": "CAD", "€": "EUR", "euros": "EUR", "euro": "EUR",
     "dollars": "USD", "$": "USD",
+    # tank-plan amounts and yields (facts version 2)
+    "fl oz": "fl oz", "pt": "pt", "qt": "qt", "ml": "mL", "t/ha": "t/ha",
 }
 _NUMBER_WORDS: dict[str, float] = {
     **{w: float(i) for i, w in enumerate(
@@ -249,7 +251,15 @@ def _present(values: Iterable[float | None]) -> list[float]:
 
 
 def _claims(q: Quantity, f: FactSheet, clause: str, sentence: str) -> list[_Claim]:
-    """The facts ``q`` may claim to be, narrowed by the words of its clause and sentence."""
+    """The facts ``q`` may claim to be, narrowed by the words of its clause and sentence, plus the
+    sheet's own list of further quantities (tank plan, yield cost...) when it has one."""
+    claims = _role_claims(q, f, clause, sentence)
+    stated = getattr(f, "stated_quantities", None)
+    extra = stated().get(q.unit, []) if callable(stated) else []
+    return [*claims, _Claim("fact", "total", list(extra))] if extra else claims
+
+
+def _role_claims(q: Quantity, f: FactSheet, clause: str, sentence: str) -> list[_Claim]:
     c_norm, s_norm = _words_only(clause), _words_only(sentence)
     roles = {r for r, rx in _ROLE_WORDS.items() if rx.search(s_norm)}
     u = q.unit
@@ -309,7 +319,9 @@ def _claims(q: Quantity, f: FactSheet, clause: str, sentence: str) -> list[_Clai
     if u == "%":
         weeds = [s for s in f.species if _mentions(c_norm, [s.code, s.name or "", *s.names.values()])]
         if weeds:
-            return [_Claim("control", "pct", _present(s.control_pct for s in weeds))]
+            alternatives = [a.control_pct for s in weeds for a in getattr(s, "alternatives", ())]
+            targets = [getattr(s, "target_pct", None) for s in weeds]
+            return [_Claim("control", "pct", _present([*(s.control_pct for s in weeds), *targets, *alternatives]))]
         c_roles = {rr for rr, rx in _ROLE_WORDS.items() if rx.search(c_norm)}
         pcts: dict[str, list[float | None]] = {
             "saving": [p.saving_pct for p in f.products], "share": [f.area.treated_share_pct],
@@ -483,6 +495,11 @@ def _check_times(text: str, f: FactSheet) -> list[Problem]:
             if d.sunrise is not None and d.sunset is not None:
                 pairs.add((f"{d.sunrise:%H:%M}", f"{d.sunset:%H:%M}"))
             singles.update(f"{t:%H:%M}" for t in (d.sunrise, d.sunset) if t is not None)
+        for b in getattr(f.weather, "refused_blocks", ()):  # hours refused, with their reasons
+            pairs.add((f"{b.start:%H:%M}", f"{b.end:%H:%M}"))
+        end = getattr(f.weather, "forecast_end", None)
+        if end is not None:
+            singles.add(f"{end:%H:%M}")
     singles.update(t for p in pairs for t in p)
     problems = []
     in_ranges: set[tuple[int, int]] = set()

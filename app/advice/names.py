@@ -174,6 +174,7 @@ def name_index(extra_products: Iterable[str] = (), extra_actives: Iterable[str] 
             actives.extend(p.active_ingredients)
         for s in facts.species:
             species += [(n, s.code) for n in [s.code, s.name, *s.names.values()] if n]
+            products += [a.product for a in getattr(s, "alternatives", ())]
         others = list(facts.other_names)
     return _index(tuple(products), tuple(actives), tuple(species), tuple(others))
 
@@ -201,6 +202,8 @@ def allowed_keys(facts: FactSheet) -> set[str]:
         keys.add("product:" + _product_base(p.name))
         keys.update(_active_key(a) for a in p.active_ingredients)
     keys.update(f"species:{s.code}" for s in facts.species)
+    # catalogue products the facts propose for a weed the mix does not control
+    keys.update("product:" + _product_base(a.product) for s in facts.species for a in getattr(s, "alternatives", ()))
     return keys
 
 

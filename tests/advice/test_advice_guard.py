@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import fr_facts as fr_facts_fixture
+from advice_helpers import make_fr_facts
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -88,7 +88,7 @@ def test_fill_uses_the_service_wording_per_language(fr_facts) -> None:  # type: 
         assert text == f"{rate} / 6 h / {{nope}}" and unknown == ["nope"]
 
 
-_FR_FACTS = fr_facts_fixture.__wrapped__()
+_FR_FACTS = make_fr_facts()
 
 
 @settings(max_examples=60, deadline=None)

@@ -16,8 +16,7 @@ from collections import Counter
 from datetime import datetime
 
 import pytest
-from advice_helpers import CEST, FakeChatServer, hourly
-from conftest import FR_FIELD, FR_SPECIES, FR_SUMMARY
+from advice_helpers import CEST, FR_FIELD, FR_SPECIES, FR_SUMMARY, FakeChatServer, hourly, make_fr_facts, make_us_facts
 from redteam_corpus import CASES, Case, answer_of
 
 from app.advice import Forecast, LLMConfig, build_fact_sheet, write_advice
@@ -28,16 +27,14 @@ from app.advice.llm import LLMFailure, ask, build_messages, open_client
 
 
 @pytest.fixture(scope="module")
-def corpus_facts(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
-    from conftest import fr_facts, us_facts
-
+def corpus_facts():  # type: ignore[no-untyped-def]
     t0 = datetime(2024, 6, 4, 0, tzinfo=CEST)
     wind = lambda i: 2.0 if i < 8 else 25.0 if 10 <= i < 12 else 10.0 if i < 16 else 25.0  # noqa: E731
     fc = Forecast(lat=48.5, lon=2.1, hours=hourly(t0, 24, wind_kmh=wind, cloud_pct=10.0))
     two = build_fact_sheet(field=FR_FIELD, labels=[mesotrione_fr()], strategy="threshold",
                            summary={**FR_SUMMARY, "control_pct": {"CHEAL": 96.0, "AMARE": 80.0}},
                            species_names=FR_SPECIES, forecast=fc, now=t0)
-    return {"fr": fr_facts.__wrapped__(), "us": us_facts.__wrapped__(), "two": two}
+    return {"fr": make_fr_facts(), "us": make_us_facts(), "two": two}
 
 
 def _verdict(server: FakeChatServer, case: Case, facts) -> tuple[bool, str]:  # type: ignore[no-untyped-def]

@@ -47,7 +47,7 @@ def llm_server(fresh_db_url: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
         proc = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
         try:
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + 120  # imports alone take 30 s on a loaded 2-core machine
             while True:
                 try:
                     if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
