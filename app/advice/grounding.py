@@ -39,7 +39,7 @@ from app.advice.facts import FactSheet, ProductFacts
 from app.advice.language import language_problem
 from app.advice.names import NameIndex, name_index, normalize, unknown_names
 from app.advice.safety import unsafe_instructions
-from app.dosing.units import canonical_unit, from_canonical_rate, to_canonical_rate
+from app.domain.units import canonical_unit, from_canonical_rate, to_canonical_rate
 
 MAX_ANSWER_CHARS = 6000
 

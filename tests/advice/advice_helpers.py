@@ -122,13 +122,15 @@ def make_us_facts():  # type: ignore[no-untyped-def]
 
     from app.advice import Forecast, build_fact_sheet
     from app.advice.examples import dicamba_us, example_inputs, glyphosate_us
+    from app.domain.units import to_canonical_rate
 
+    fl_oz_acre = to_canonical_rate(1.0, "fl oz/acre")  # L/ha
     t0 = datetime(2024, 6, 4, 5, tzinfo=UTC)  # midnight CDT
     inputs = example_inputs()
     treated = inputs["summary"]["treated_area_ha"]
     summary = {**inputs["summary"],
-               "product_total": [treated * 32 * 0.07308, treated * 12.8 * 0.07308],
-               "broadcast_total": [15.5 * 32 * 0.07308, 15.5 * 12.8 * 0.07308], "saving_pct": [74.2, 74.2]}
+               "product_total": [treated * 32 * fl_oz_acre, treated * 12.8 * fl_oz_acre],
+               "broadcast_total": [15.5 * 32 * fl_oz_acre, 15.5 * 12.8 * fl_oz_acre], "saving_pct": [74.2, 74.2]}
     fc = Forecast(lat=41.6, lon=-93.6, hours=hourly(t0, 24))
     return build_fact_sheet(**{**inputs, "labels": [glyphosate_us(), dicamba_us()], "summary": summary,
                                "forecast": fc, "now": t0})

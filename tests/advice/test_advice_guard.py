@@ -227,7 +227,7 @@ def test_names_with_digits_and_units_are_no_quantities() -> None:
     from app.advice.builtin import builtin_parts
     from app.advice.examples import example_inputs
     from app.advice.facts import build_fact_sheet
-    from app.api.schemas.label import LabelDoc
+    from app.domain.label import LabelDoc
     from app.species import DATA_DIR
 
     label = LabelDoc.model_validate_json((DATA_DIR / "labels" / "atrazine-4l.json").read_text())
