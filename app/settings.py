@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     llm_second_opinion: bool = Field(default=False, description="ask the same model to list contradicting "
                                                                 "instructions before accepting its advice")
     map_tiles_url: str | None = Field(default=None, description="optional background tiles, {z}/{x}/{y}")
+    fit_max_curves: int = Field(default=50, gt=0, description="dose-response fits with more curves get 422")
+    fit_max_observations: int = Field(default=5000, gt=0,
+                                      description="dose-response fits with more observations get 422")
 
     @model_validator(mode="after")
     def _safe_outside_development(self) -> Settings:
