@@ -125,7 +125,7 @@ def cmd_prescribe(args: argparse.Namespace) -> int:
     from app.export import ExportJob, render
 
     job = ExportJob(prescription=core, field_name=field.name, field_boundary_wgs84=geometry.boundary_wgs84,
-                    task_name=f"Dosewise {field.name}", no_spray_wgs84=shape(no_spray))
+                    customer_name=field.customer, farm_name=field.farm, task_name=f"Dosewise {field.name}", no_spray_wgs84=shape(no_spray))
     for fmt in args.format:
         f = render(job, fmt, terminal=args.terminal)
         (out / f.filename).write_bytes(f.content)

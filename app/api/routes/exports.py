@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 from shapely.geometry import shape
 from sqlalchemy.orm import Session
 
@@ -27,7 +27,7 @@ def export_job(session: Session, row: Prescription) -> ExportJob:
     core, _labels = load_core(row)
     geometry = FieldGeometry.from_documents(field.boundary, [])
     return ExportJob(prescription=core, field_name=field.name, field_boundary_wgs84=geometry.boundary_wgs84,
-                     task_name=f"Dosewise Rx {row.id}", prescription_id=str(row.id),
+                     customer_name=field.customer, farm_name=field.farm, task_name=f"Dosewise Rx {row.id}", prescription_id=str(row.id),
                      no_spray_wgs84=shape(row.no_spray) if row.no_spray else None)
 
 
@@ -35,10 +35,15 @@ def export_job(session: Session, row: Prescription) -> ExportJob:
             responses={200: {"content": {"application/zip": {}, "application/geo+json": {},
                                          "image/tiff": {}, "image/png": {}}}})
 def export(prescription_id: int, fmt: str, session: SessionDep, caller: Reader,
-           terminal: str | None = None) -> Response:
+           terminal: str | None = None,
+           layout: Annotated[Literal["usb", "ops-center"] | None, Query(
+               description="shapefile only: `usb` puts files in the terminal's folder (`Rx/` for John Deere), "
+                           "`ops-center` writes them flat for an upload to Operations Center")] = None,
+           ) -> Response:
     """The prescription as ``isoxml``, ``shapefile``, ``geojson``, ``geotiff`` or ``png``."""
     row = owned_prescription(session, caller, prescription_id)
-    out = render(export_job(session, row), fmt, terminal=terminal)
+    options: dict[str, object] = {} if layout is None else {"layout": layout}
+    out = render(export_job(session, row), fmt, terminal=terminal, **options)
     headers = {"Content-Disposition": f'attachment; filename="{out.filename}"'}
     if out.notes:
         headers["X-Dosewise-Notes"] = "; ".join(out.notes)[:1000]

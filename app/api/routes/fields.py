@@ -31,7 +31,7 @@ router = APIRouter(prefix="/v1/fields", tags=["fields"])
 def field_public(row: Field) -> FieldPublic:
     return FieldPublic(
         id=row.id, name=row.name, crop=row.crop, growth_stage_bbch=row.growth_stage_bbch,
-        country=row.country, boundary=row.boundary,
+        country=row.country, farm=row.farm, customer=row.customer, boundary=row.boundary,
         sensitive_features=[SensitiveFeatureIn.model_validate(f) for f in row.sensitive_features],
         working_crs=row.working_crs, area_ha=round(row.area_ha, 4), created_at=row.created_at,
     )
@@ -41,7 +41,7 @@ def create_field(session: SessionDep, org_id: int, body: FieldCreate) -> Field:
     geom = FieldGeometry.from_documents(body.boundary, [f.model_dump() for f in body.sensitive_features])
     row = Field(
         org_id=org_id, name=body.name, crop=body.crop, growth_stage_bbch=body.growth_stage_bbch,
-        country=body.country, boundary=body.boundary,
+        country=body.country, farm=body.farm, customer=body.customer, boundary=body.boundary,
         sensitive_features=[f.model_dump() for f in body.sensitive_features],
         working_crs=geom.working_crs(), area_ha=geom.area_ha(),
     )

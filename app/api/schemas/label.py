@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 from pydantic.config import JsonDict
 
+from app.crops import normalise_crop
 from app.dosing.errors import DosingError
 from app.dosing.label import ProductLabel
 from app.dosing.response import DoseResponse
@@ -15,14 +16,25 @@ from app.dosing.units import (
     LENGTH_UNITS,
     RATE_UNITS,
     canonical_unit,
+    normalise_length_unit,
+    normalise_rate_unit,
     to_canonical_rate,
     to_metres,
 )
 
 FEATURE_KINDS = ("water", "lake", "well", "runoff_entry", "sensitive_crop", "residential", "other")
 FeatureKind = Literal["water", "lake", "well", "runoff_entry", "sensitive_crop", "residential", "other"]
-RateUnit = Literal[RATE_UNITS]  # type: ignore[valid-type]
-LengthUnit = Literal[LENGTH_UNITS]  # type: ignore[valid-type]
+# Common spellings (l/ha, ml/ha, fl oz/ac, lbs/A, feet) are accepted and stored in the project's spelling.
+RateUnit = Annotated[Literal[RATE_UNITS],  # type: ignore[valid-type]
+                     BeforeValidator(lambda v: normalise_rate_unit(v) if isinstance(v, str) else v)]
+LengthUnit = Annotated[Literal[LENGTH_UNITS],  # type: ignore[valid-type]
+                       BeforeValidator(lambda v: normalise_length_unit(v) if isinstance(v, str) else v)]
+
+# Plausible label maxima per formulation, canonical units (assumption, not a regulatory figure): the
+# highest herbicide product rates on current labels are a few L or kg per hectare (granules some tens
+# of kg/ha). A value outside is nearly always a unit slip (mL for L, g for kg, spray volume for product).
+PLAUSIBLE_RATE: dict[str, tuple[float, float]] = {"L/ha": (0.01, 20.0), "kg/ha": (0.001, 100.0)}
+ED50_MAX_FACTOR = 100.0  # an ED50 above 100 x the label maximum is a unit slip, not a tolerant weed
 
 
 class _Strict(BaseModel):
@@ -65,9 +77,15 @@ class WeatherLimits(_Strict):
 
 
 class CropUse(_Strict):
-    crop: str = Field(min_length=1)
+    crop: str = Field(min_length=1, description="stored normalised: 'Winter wheat' and 'blé d'hiver' are "
+                                                "winter_wheat (app/crops.py)")
     max_bbch: int | None = Field(default=None, ge=0, le=99)
     note: str | None = None
+
+    @field_validator("crop")
+    @classmethod
+    def _crop_key(cls, v: str) -> str:
+        return normalise_crop(v)
 
 
 class Price(_Strict):
@@ -148,6 +166,23 @@ class LabelDoc(_Strict):
             raise ValueError("typical_rate must lie between min_rate and max_rate")
         if self.price is not None and self.price.per != canon.split("/")[0]:
             raise ValueError(f"price.per must be {canon.split('/')[0]!r} for rate_unit {self.rate_unit!r}")
+        low, high = PLAUSIBLE_RATE[canon]
+        for name, value in (("max_rate", self.max_rate), ("max_season_rate", self.max_season_rate),
+                            ("typical_rate", self.typical_rate)):
+            if value is not None and to_canonical_rate(value, self.rate_unit) > high:
+                raise ValueError(f"{name} {value:g} {self.rate_unit} is above the plausible {high:g} {canon} for a "
+                                 f"{self.formulation} herbicide; check rate_unit (mL/ha or g/ha?)")
+        if to_canonical_rate(self.max_rate, self.rate_unit) < low:
+            raise ValueError(f"max_rate {self.max_rate:g} {self.rate_unit} is below the plausible {low:g} {canon} "
+                             f"for a {self.formulation} herbicide; check rate_unit (L/ha or kg/ha?)")
+        for i, e in enumerate(self.efficacy):
+            # A tolerant species may need far more than the label allows (2,4-D on grasses: ~20 x the
+            # maximum), but not 100 x, nor more than 5 x the plausible maximum of any product.
+            ed50 = to_canonical_rate(e.e, self.rate_unit)
+            if ed50 > ED50_MAX_FACTOR * to_canonical_rate(self.max_rate, self.rate_unit) or ed50 > 5 * high:
+                raise ValueError(f"efficacy[{i}].e: an ED50 of {e.e:g} {self.rate_unit} for {e.species} is "
+                                 f"implausible (max_rate is {self.max_rate:g} {self.rate_unit}); e is in rate_unit "
+                                 f"({self.rate_unit}), not g a.i./ha or spray volume")
         seen = [(e.species, e.growth_stage) for e in self.efficacy]
         if len(seen) != len(set(seen)):
             raise ValueError("efficacy lists a species twice for the same growth_stage")

@@ -84,6 +84,9 @@ class PrescriptionCreate(BaseModel):
     product_ids: list[int] = Field(min_length=1, max_length=5)
     strategy: StrategyIn = Field(default_factory=StrategyIn)
     sprayer: SprayerIn = Field(default_factory=SprayerIn)
+    allow_foreign_labels: bool = Field(
+        default=False, description="prescribe a product labelled in another country than the field's (refused "
+                                   "by default; allowed, it is a compliance warning)")
     wind_from_deg: float | None = Field(default=None, ge=0, lt=360,
                                         description="wind direction (from), degrees; without it a drift-prone "
                                                     "product's downwind buffer is laid all round the field")
