@@ -60,7 +60,12 @@ _LENGTH_SPELLINGS: dict[str, str] = {
 
 
 def _spelling_key(text: str) -> str:
-    return "".join(text.lower().replace(".", "").split()).replace("per", "/")
+    """Lower case, no dots or spaces, "per" as "/", plurals dropped ("pts/ac" -> "pt/ac")."""
+    key = "".join(text.lower().replace(".", "").split()).replace("per", "/")
+    num, _, den = key.partition("/")
+    if num.endswith("s") and num not in ("lbs",) and len(num) > 2:
+        num = num[:-1]
+    return f"{num}/{den}" if den else num
 
 
 def normalise_rate_unit(text: str) -> str:
