@@ -6,6 +6,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse
 from sqlalchemy import Engine
 
 from app import __version__
@@ -44,7 +46,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     if migrate:
         upgrade(settings.resolved_database_url)
 
-    app = FastAPI(title="Dosewise", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(title="Dosewise", version=__version__, description=DESCRIPTION, lifespan=lifespan,
+                  docs_url=None, redoc_url=None)
+    _offline_docs(app)
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = session_factory(engine)
@@ -56,6 +60,30 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.add_middleware(dw_logging.RequestMiddleware, max_body_bytes=settings.max_body_bytes,
                        max_upload_bytes=settings.max_upload_bytes, upload_suffixes=("/weed-maps/geotiff",))
     return app
+
+
+VENDOR = "/static/vendor"
+
+
+def _offline_docs(app: FastAPI) -> None:
+    """Swagger UI at /docs and ReDoc at /redoc from vendored assets: no CDN, so they work offline."""
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=str(app.openapi_url), title="Dosewise API",
+            swagger_js_url=f"{VENDOR}/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url=f"{VENDOR}/swagger-ui/swagger-ui.css",
+            swagger_favicon_url=f"{VENDOR}/swagger-ui/favicon-32x32.png",
+            oauth2_redirect_url=None,
+            swagger_ui_parameters={"persistAuthorization": True, "displayRequestDuration": True},
+        )
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc() -> HTMLResponse:
+        return get_redoc_html(openapi_url=str(app.openapi_url), title="Dosewise API",
+                              redoc_js_url=f"{VENDOR}/redoc/redoc.standalone.js",
+                              redoc_favicon_url=f"{VENDOR}/swagger-ui/favicon-32x32.png", with_google_fonts=False)
 
 
 def _optional_routers(app: FastAPI) -> None:

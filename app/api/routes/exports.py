@@ -31,7 +31,7 @@ def export_job(session: Session, row: Prescription) -> ExportJob:
                      no_spray_wgs84=shape(row.no_spray) if row.no_spray else None)
 
 
-@router.get("/{prescription_id}/export/{fmt}", response_class=Response,
+@router.get("/{prescription_id}/export/{fmt}", summary="Download a terminal or GIS file", response_class=Response,
             responses={200: {"content": {"application/zip": {}, "application/geo+json": {},
                                          "image/tiff": {}, "image/png": {}}}})
 def export(prescription_id: int, fmt: str, session: SessionDep, caller: Reader,
@@ -50,7 +50,7 @@ def export(prescription_id: int, fmt: str, session: SessionDep, caller: Reader,
     return Response(content=out.content, media_type=out.media_type, headers=headers)
 
 
-@router.get("/{prescription_id}/export/{fmt}/check")
+@router.get("/{prescription_id}/export/{fmt}/check", summary="Check an export against a terminal")
 def export_check(prescription_id: int, fmt: str, session: SessionDep, caller: Reader,
                  terminal: str = "generic") -> dict[str, Any]:
     """Pre-flight: will this export load on ``terminal``? Zones, vertices, size, units, CRS."""

@@ -90,7 +90,7 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=PrescriptionPublic)
+@router.post("", summary="Make a prescription", status_code=status.HTTP_201_CREATED, response_model=PrescriptionPublic)
 def post_prescription(body: PrescriptionCreate, session: SessionDep, caller: Agronomist,
                       idempotency_key: IdempotencyKey = None) -> JSONResponse:
     """Dose every cell of the field's weed map for the products and store the prescription."""
@@ -99,8 +99,9 @@ def post_prescription(body: PrescriptionCreate, session: SessionDep, caller: Agr
                         lambda: public(create_prescription(session, caller.org_id, body)))
 
 
-@router.get("", response_model=list[PrescriptionPublic])
+@router.get("", summary="List prescriptions", response_model=list[PrescriptionPublic])
 def list_prescriptions(session: SessionDep, caller: Reader, page: PageDep) -> list[PrescriptionPublic]:
+    """The organisation's prescriptions with their summaries; paged with `limit`/`offset`."""
     rows = repo.list_owned(session, Prescription, caller.org_id, limit=page.limit, offset=page.offset,
                            field_ids=caller.field_scope)
     return [public(r) for r in rows]
@@ -114,8 +115,9 @@ def owned_prescription(session: SessionDep, caller: Caller, prescription_id: int
     return row
 
 
-@router.get("/{prescription_id}", response_model=PrescriptionPublic)
+@router.get("/{prescription_id}", summary="Get a prescription", response_model=PrescriptionPublic)
 def get_prescription(prescription_id: int, session: SessionDep, caller: Reader) -> PrescriptionPublic:
+    """One prescription: summary, product totals, compliance report, no-spray zones and links."""
     return public(owned_prescription(session, caller, prescription_id))
 
 

@@ -35,7 +35,7 @@ def create_product(session: SessionDep, org_id: int, label: LabelDoc) -> Product
     return repo.add(session, Product(org_id=org_id, name=label.name, label=label.model_dump(mode="json")))
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=ProductPublic)
+@router.post("", summary="Register a product label", status_code=status.HTTP_201_CREATED, response_model=ProductPublic)
 def post_product(body: LabelDoc, session: SessionDep, caller: Agronomist,
                  idempotency_key: IdempotencyKey = None) -> JSONResponse:
     """Register a product label (rates in the label's own unit; buffers with their units)."""
@@ -44,14 +44,16 @@ def post_product(body: LabelDoc, session: SessionDep, caller: Agronomist,
                         lambda: product_public(create_product(session, caller.org_id, body)))
 
 
-@router.get("", response_model=list[ProductPublic])
+@router.get("", summary="List products", response_model=list[ProductPublic])
 def list_products(session: SessionDep, caller: Reader, page: PageDep) -> list[ProductPublic]:
+    """The organisation's product labels; paged with `limit`/`offset`."""
     rows = repo.list_owned(session, Product, caller.org_id, limit=page.limit, offset=page.offset)
     return [product_public(r) for r in rows]
 
 
-@router.get("/{product_id}", response_model=ProductPublic)
+@router.get("/{product_id}", summary="Get a product", response_model=ProductPublic)
 def get_product(product_id: int, session: SessionDep, caller: Reader) -> ProductPublic:
+    """One product label, in the label's own units."""
     row = repo.get_owned(session, Product, caller.org_id, product_id)
     if row is None:
         raise NotFound(f"product {product_id} not found")

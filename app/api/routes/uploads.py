@@ -50,6 +50,16 @@ from app.models import repo
 from app.models.tables import Application
 from app.pipeline import FieldGeometry, InputError
 
+# On the FieldCreate example's field, with the LabelDoc example's product (matched by name).
+DETECTIONS_EXAMPLE: dict[str, Any] = {"type": "FeatureCollection", "features": [
+    {"type": "Feature", "geometry": {"type": "Point", "coordinates": [2.1008, 48.5006]},
+     "properties": {"species": "CHEAL", "confidence": 0.9, "count": 1}},
+    {"type": "Feature", "geometry": {"type": "Point", "coordinates": [2.1009, 48.5007]},
+     "properties": {"species": "CHEAL", "confidence": 0.7, "count": 3}}]}
+AS_APPLIED_EXAMPLE: list[dict[str, Any]] = [
+    {"product": "Callisto (mésotrione 100 g/L)", "appliedRate": {"valueAsDouble": 1.0, "unit": "l1ha-1"},
+     "area": {"valueAsDouble": 2.4, "unit": "ha"}, "startDate": "2026-05-02T09:30:00Z"}]
+
 router = APIRouter(prefix="/v1/fields", tags=["uploads"])
 register_extra(TooLarge, 413, "too_large")
 register_extra(IngestError, 422, "invalid_upload")
@@ -121,7 +131,7 @@ def _species(species: str | None) -> list[str] | None:
     return codes or None
 
 
-@router.post("/{field_id}/weed-maps/geotiff", status_code=201,
+@router.post("/{field_id}/weed-maps/geotiff", summary="Add a weed map from a GeoTIFF", status_code=201,
              openapi_extra={"requestBody": {"content": {"image/tiff": {"schema": {"type": "string",
                                                                                    "format": "binary"}}}}})
 async def post_weed_geotiff(
@@ -153,8 +163,11 @@ async def post_weed_geotiff(
     return await _in_pool(work, path)
 
 
-@router.post("/{field_id}/weed-maps/detections", status_code=201,
-             openapi_extra={"requestBody": {"content": {"application/geo+json": {}, "text/csv": {}}}})
+@router.post("/{field_id}/weed-maps/detections", summary="Add a weed map from point detections", status_code=201,
+             openapi_extra={"requestBody": {"content": {
+                 "application/geo+json": {"example": DETECTIONS_EXAMPLE},
+                 "text/csv": {"example": "lon,lat,species,confidence\n2.1008,48.5006,CHEAL,0.9\n"
+                                         "2.1009,48.5007,CHEAL,0.7\n"}}}})
 async def post_detections(
     field_id: int, request: Request, session: SessionDep, caller: FieldWriter,
     cell_size_m: Annotated[float, Query(gt=0, le=10, description="grid cell size, m")] = 1.0,
@@ -191,8 +204,8 @@ async def post_detections(
     return await _in_pool(work, path)
 
 
-@router.post("/{field_id}/applications/import", status_code=201,
-             openapi_extra={"requestBody": {"content": {"application/json": {}}}})
+@router.post("/{field_id}/applications/import", summary="Import as-applied records", status_code=201,
+             openapi_extra={"requestBody": {"content": {"application/json": {"example": AS_APPLIED_EXAMPLE}}}})
 async def import_applications(field_id: int, request: Request, session: SessionDep, caller: FieldWriter,
                               idempotency_key: IdempotencyKey = None) -> JSONResponse:
     """As-applied records as terminals and machine-data APIs send them (``{valueAsDouble, unit}``

@@ -106,18 +106,21 @@ class Efficacy(_Strict):
     source: str | None = None
 
 
+# Fits the FieldCreate example (maize at BBCH 14 in France) and the WeedMapCreate example's species.
 _LABEL_EXAMPLE: JsonDict = {
-    "name": "Roundup PowerMAX", "registration": "EPA Reg. No. 524-549", "country": "US",
+    "name": "Callisto (mésotrione 100 g/L)", "country": "FR", "manufacturer": "Syngenta France",
     "formulation": "liquid",
-    "active_ingredients": [{"name": "glyphosate (acid equivalent)", "concentration": 540,
-                            "concentration_unit": "g/L"}],
-    "hrac_group": "9", "wssa_group": 9, "rate_unit": "fl oz/acre", "min_rate": 11, "max_rate": 32,
-    "buffers": [{"kind": "water", "distance": 0, "unit": "ft"}],
-    "weather": {"wind_max_kmh": 16.1, "rain_free_h": 0.5},
-    "crops": [{"crop": "soybean", "max_bbch": 60}],
-    "price": {"amount": 9.5, "currency": "USD", "per": "L"},
-    "efficacy": [{"species": "AMAPA", "model": "LL.4", "b": 2.0, "e": 14.0, "growth_stage": "up to 4 in"}],
-    "sources": [{"title": "Roundup PowerMAX label", "url": "https://example.org/label.pdf"}],
+    "active_ingredients": [{"name": "mésotrione", "concentration": 100, "concentration_unit": "g/L"}],
+    "hrac_group": "27", "wssa_group": 27, "rate_unit": "L/ha", "min_rate": 0.5, "max_rate": 1.5,
+    "max_season_rate": 1.5, "typical_rate": 1.0,
+    "buffers": [{"kind": "water", "distance": 5, "unit": "m"}],
+    "weather": {"wind_max_kmh": 19},
+    "rei_h": 6, "phi_days": 3,
+    "crops": [{"crop": "maize", "max_bbch": 18}],
+    "price": {"amount": 45.0, "currency": "EUR", "per": "L"},
+    "efficacy": [{"species": "CHEAL", "model": "LL.4", "b": 2.0, "c": 0.01, "d": 1.0, "e": 0.3,
+                  "growth_stage": "2-6 leaves"}],
+    "sources": [{"title": "ANSES E-phy", "url": "https://ephy.anses.fr/"}],
 }
 
 
