@@ -12,6 +12,7 @@ import io
 import math
 import xml.etree.ElementTree as ET
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -215,7 +216,7 @@ def _boundary_vertices(job: ExportJob) -> int:
     return int(shapely.get_num_coordinates(job.field_boundary_wgs84))
 
 
-def mixture_shares(products: list[ProductLabel], raw: np.ndarray) -> list[float] | None:
+def mixture_shares(products: Sequence[ProductLabel], raw: np.ndarray) -> list[float] | None:
     """Each product's share of a tank mix sprayed in a fixed ratio, or None when it is not one.
 
     A mixture product (PDT with PRN components) has one rate per cell, so the
@@ -246,7 +247,7 @@ def mixture_shares(products: list[ProductLabel], raw: np.ndarray) -> list[float]
     return shares
 
 
-def _mixture_element(root: ET.Element, products: list[ProductLabel], raw: np.ndarray, shares: list[float],
+def _mixture_element(root: ET.Element, products: Sequence[ProductLabel], raw: np.ndarray, shares: list[float],
                      unit: str, pdv_specs: list[tuple[str, str, str]], notes: list[str]) -> np.ndarray:
     """Write the mixture PDT with its PRN components; return its per-cell raw rate (1, rows, cols)."""
     n = len(products)

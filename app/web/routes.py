@@ -86,7 +86,8 @@ def map_index(request: Request) -> HTMLResponse:
     return _page(request, "index.html")
 
 
-@router.get("/v1/prescriptions/{prescription_id}/map", summary="Map page: one prescription", response_class=HTMLResponse)
+@router.get("/v1/prescriptions/{prescription_id}/map", summary="Map page: one prescription",
+            response_class=HTMLResponse)
 def prescription_map(prescription_id: int, request: Request) -> HTMLResponse:
     """A prescription on a map with its weeds, buffers, summary and exports (HTML shell)."""
     del prescription_id  # the page reads it from its own URL
@@ -124,7 +125,8 @@ def prescription_layers(prescription_id: int, request: Request, session: Session
     return _json(request, body)
 
 
-@router.get("/v1/prescriptions/{prescription_id}/weeds/{species}.png", summary="Weed density overlay (PNG)", response_class=Response,
+@router.get("/v1/prescriptions/{prescription_id}/weeds/{species}.png", summary="Weed density overlay (PNG)",
+            response_class=Response,
             responses={200: {"content": {"image/png": {}}}})
 def weed_overlay(prescription_id: int, species: str, session: SessionDep, caller: Reader) -> Response:
     """Density of one species (EPPO code) as a PNG in Web Mercator; place it at the ``bounds`` of ``/layers``."""

@@ -92,7 +92,8 @@ def render(advice: Advice, fmt: str) -> Response:
     return JSONResponse(body)
 
 
-@router.get("/{prescription_id}/advice", summary="Get the farmer's advice", responses={200: {"content": {"text/plain": {}, "text/markdown": {}}}})
+@router.get("/{prescription_id}/advice", summary="Get the farmer's advice",
+            responses={200: {"content": {"text/plain": {}, "text/markdown": {}}}})
 def get_advice(prescription_id: int, request: Request, session: SessionDep, caller: Reader,
                lang: Annotated[Lang, Query()] = "en",
                format: Annotated[Format, Query()] = "json") -> Response:

@@ -59,7 +59,8 @@ def post_field(body: FieldCreate, session: SessionDep, caller: FieldWriter,
 
 @router.get("", summary="List fields", response_model=list[FieldPublic])
 def list_fields(session: SessionDep, caller: Reader, page: PageDep) -> list[FieldPublic]:
-    """The organisation's fields (a farmer key limited to fields sees only those), newest last; paged with `limit`/`offset`."""
+    """The organisation's fields (a farmer key limited to fields sees only those), newest last; paged with
+    `limit`/`offset`."""
     rows = repo.list_owned(session, Field, caller.org_id, limit=page.limit, offset=page.offset,
                            field_ids=caller.field_scope)
     return [field_public(r) for r in rows]
@@ -134,7 +135,8 @@ def store_weed_map(session: SessionDep, field: Field, crs: str, x0_m: float, y0_
     return repo.add(session, row)
 
 
-@router.post("/{field_id}/weed-maps", summary="Add a weed map", status_code=status.HTTP_201_CREATED, response_model=WeedMapPublic)
+@router.post("/{field_id}/weed-maps", summary="Add a weed map",
+             status_code=status.HTTP_201_CREATED, response_model=WeedMapPublic)
 def post_weed_map(field_id: int, body: WeedMapCreate, session: SessionDep, caller: FieldWriter,
                   idempotency_key: IdempotencyKey = None) -> JSONResponse:
     """Store a weed-density grid (plants/m² per species) as the field's next map version."""
@@ -183,7 +185,8 @@ def _owned_label(session: SessionDep, org_id: int, product_id: int) -> LabelDoc:
     return LabelDoc.model_validate(prod.label)
 
 
-@router.post("/{field_id}/applications", summary="Record an application", status_code=status.HTTP_201_CREATED, response_model=ApplicationPublic)
+@router.post("/{field_id}/applications", summary="Record an application",
+             status_code=status.HTTP_201_CREATED, response_model=ApplicationPublic)
 def post_application(field_id: int, body: ApplicationCreate, session: SessionDep, caller: FieldWriter,
                      idempotency_key: IdempotencyKey = None) -> JSONResponse:
     """Record an application already made; later prescriptions count it against the season maximum."""
