@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 from shutil import which
 
@@ -46,17 +47,45 @@ def test_readme_walkthrough_runs(tmp_path: Path) -> None:
                 time.sleep(0.3)
         else:
             pytest.fail("server did not start")
-        script = _walkthrough().replace("http://127.0.0.1:8000", f"http://127.0.0.1:{port}")
-        run = subprocess.run(["bash", "-eu", "-c", script], cwd=tmp_path, env=env,
-                             capture_output=True, text=True, timeout=120)
+        # As a newcomer runs it: the README's text unchanged, the port from PORT as `make run` takes it.
+        run = subprocess.run(["bash", "-eu", "-c", _walkthrough()], cwd=tmp_path, env={**env, "PORT": str(port)},
+                             capture_output=True, text=True, timeout=180)
         assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+        assert run.stderr == "", run.stderr[-2000:]
         fc = json.loads((tmp_path / "rx.geojson").read_text())
         assert fc["type"] == "FeatureCollection" and fc["features"]
         assert (tmp_path / "rx.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-        for z in ("rx-jd.zip", "rx-isoxml.zip"):
-            assert (tmp_path / z).read_bytes()[:2] == b"PK"
-        assert "1,5 L/ha" in run.stdout and "Zones non traitées" in run.stdout  # French advice, its buffer
+        names = {z: zipfile.ZipFile(tmp_path / z).namelist() for z in ("rx-jd.zip", "rx-jd-ops.zip", "rx-isoxml.zip")}
+        assert all(n.startswith("Rx/") for n in names["rx-jd.zip"])
+        assert sorted(names["rx-jd-ops.zip"]) == sorted(n.removeprefix("Rx/") for n in names["rx-jd.zip"])
+        assert sorted(names["rx-isoxml.zip"]) == ["TASKDATA/GRD00001.BIN", "TASKDATA/TASKDATA.XML"]
+        assert "1.5 L/ha" in run.stdout and "1,5 L/ha" in run.stdout  # advice in English, then French
+        assert "Zones non traitées" in run.stdout  # the French advice names its buffer
+        assert "No forecast" not in run.stdout and "Aucune prévision" not in run.stdout  # the forecast was used
+        key = (tmp_path / "var" / "demo-key.txt").read_text().strip()
+        headers = {"Authorization": f"Bearer {key}"}
+        fields = httpx.get(f"http://127.0.0.1:{port}/v1/fields", headers=headers).json()
+        products = httpx.get(f"http://127.0.0.1:{port}/v1/products", headers=headers).json()
+        assert len(fields) == len(list((ROOT / "data" / "sample_fields").glob("*/field.json")))
+        assert len(products) == len(list((ROOT / "data" / "labels").glob("*.json")))
+        assert len({f["name"] for f in fields}) == len(fields)
+        assert len({p["name"] for p in products}) == len(products)
     finally:
         server.terminate()
         out, _ = server.communicate(timeout=20)
     assert "demo key" in out
+
+
+@pytest.mark.parametrize(("helper", "answer"), [
+    ("id", '{"error": {"code": "invalid_request", "message": "field_id: Field required"}}'),
+    ("pick 'No such field'", '[{"id": 1, "name": "Les Prés du Ru de Vaux"}]'),
+])
+def test_walkthrough_helpers_fail_loudly(helper: str, answer: str) -> None:
+    """An error answer stops the walk-through with the answer shown, not a traceback or an empty id."""
+    helpers = "\n".join(line for line in _walkthrough().split("\n\n")[0].splitlines()
+                        if not line.startswith(("API=", "dw()")))
+    run = subprocess.run(["bash", "-eu", "-c", f"{helpers}\nX=$(echo '{answer}' | {helper})\necho reached $X"],
+                         capture_output=True, text=True, timeout=30)
+    assert run.returncode != 0 and "reached" not in run.stdout
+    assert run.stderr.startswith("error: ") and "Traceback" not in run.stderr
+    assert ("field_id: Field required" in run.stderr) if helper == "id" else ("'No such field'" in run.stderr)
