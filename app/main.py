@@ -47,7 +47,10 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         upgrade(settings.resolved_database_url)
 
     app = FastAPI(title="Dosewise", version=__version__, description=DESCRIPTION, lifespan=lifespan,
-                  docs_url=None, redoc_url=None)
+                  docs_url=None, redoc_url=None,
+                  # operationId = the route function's name (post_field, list_fields): what generated clients
+                  # call their methods, instead of FastAPI's post_field_v1_fields_post.
+                  generate_unique_id_function=lambda route: route.name)
     _offline_docs(app)
     app.state.settings = settings
     app.state.engine = engine

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import socket
 import subprocess
-import sys
-import time
 import zipfile
 from pathlib import Path
 from shutil import which
 
 import httpx
 import pytest
+
+from tests.service.sample_server import sample_server
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -27,26 +25,9 @@ def _walkthrough() -> str:
 
 @pytest.mark.skipif(which("curl") is None, reason="curl is not installed")
 def test_readme_walkthrough_runs(tmp_path: Path) -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    (tmp_path / "data").symlink_to(ROOT / "data")
-    env = {**os.environ, "DOSEWISE_DATA_DIR": "var", "DOSEWISE_DATABASE_URL": "",
-           "DOSEWISE_SHARE_DIR": str(ROOT / "data")}
-    env.pop("DOSEWISE_DATABASE_URL")
-    server = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--port", str(port)], cwd=tmp_path,
-                              env={**env, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True)
-    try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.3)
-        else:
-            pytest.fail("server did not start")
+    console: list[str] = []
+    with sample_server(tmp_path, console) as server:
+        port, env = server.port, server.env
         # As a newcomer runs it: the README's text unchanged, the port from PORT as `make run` takes it.
         run = subprocess.run(["bash", "-eu", "-c", _walkthrough()], cwd=tmp_path, env={**env, "PORT": str(port)},
                              capture_output=True, text=True, timeout=180)
@@ -70,10 +51,7 @@ def test_readme_walkthrough_runs(tmp_path: Path) -> None:
         assert len(products) == len(list((ROOT / "data" / "labels").glob("*.json")))
         assert len({f["name"] for f in fields}) == len(fields)
         assert len({p["name"] for p in products}) == len(products)
-    finally:
-        server.terminate()
-        out, _ = server.communicate(timeout=20)
-    assert "demo key" in out
+    assert "demo key" in console[0]
 
 
 @pytest.mark.parametrize(("helper", "answer"), [

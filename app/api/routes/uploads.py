@@ -165,8 +165,12 @@ async def post_weed_geotiff(
 
 @router.post("/{field_id}/weed-maps/detections", summary="Add a weed map from point detections", status_code=201,
              openapi_extra={"requestBody": {"content": {
-                 "application/geo+json": {"example": DETECTIONS_EXAMPLE},
-                 "text/csv": {"example": "lon,lat,species,confidence\n2.1008,48.5006,CHEAL,0.9\n"
+                 "application/geo+json": {"schema": {"type": "object", "description": "a GeoJSON FeatureCollection "
+                                                     "of Points with species, confidence, count"},
+                                          "example": DETECTIONS_EXAMPLE},
+                 "text/csv": {"schema": {"type": "string", "description": "lon,lat (or x,y with crs) and species "
+                                                                        "columns"},
+                              "example": "lon,lat,species,confidence\n2.1008,48.5006,CHEAL,0.9\n"
                                          "2.1009,48.5007,CHEAL,0.7\n"}}}})
 async def post_detections(
     field_id: int, request: Request, session: SessionDep, caller: FieldWriter,
@@ -205,7 +209,10 @@ async def post_detections(
 
 
 @router.post("/{field_id}/applications/import", summary="Import as-applied records", status_code=201,
-             openapi_extra={"requestBody": {"content": {"application/json": {"example": AS_APPLIED_EXAMPLE}}}})
+             openapi_extra={"requestBody": {"content": {"application/json": {
+                 "schema": {"type": "array", "items": {"type": "object"},
+                            "description": "as-applied records, flat or with {valueAsDouble, unit} quantities"},
+                 "example": AS_APPLIED_EXAMPLE}}}})
 async def import_applications(field_id: int, request: Request, session: SessionDep, caller: FieldWriter,
                               idempotency_key: IdempotencyKey = None) -> JSONResponse:
     """As-applied records as terminals and machine-data APIs send them (``{valueAsDouble, unit}``
