@@ -75,7 +75,9 @@ def test_every_json_request_body_has_an_example(spec: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("page", ["/docs", "/redoc"])
 def test_docs_pages_load_only_vendored_assets(client: TestClient, page: str) -> None:
-    html = client.get(page).text
+    r = client.get(page)
+    html = r.text
+    assert "default-src 'self'" in r.headers["Content-Security-Policy"]  # nothing from elsewhere, even a logo
     assert not re.findall(r"(?:src|href)=\"https?://", html), html
     assert "fonts.googleapis" not in html
     assets = re.findall(r"(?:src|href)=\"(/static/vendor/[^\"]+)\"", html)
