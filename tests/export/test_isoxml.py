@@ -224,8 +224,8 @@ def test_fixed_ratio_tank_mix_is_one_mixture_product_with_prn(job, schema, tmp_p
     relations = mixtures[0].relations
     assert [str(r.product_id_ref) for r in relations] == ["PDT1", "PDT2"]
     quantities = [int(r.quantity_value) for r in relations]
-    assert quantities == [2000, 500]  # mL of each in one hectare of the mix at 2.5 L/ha
-    assert int(mixtures[0].mixture_recipe_quantity) == 2500
+    assert quantities == [800_000, 200_000]  # mL of each in 1000 L of mixture: 2.0 + 0.5 L/ha
+    assert int(mixtures[0].mixture_recipe_quantity) == 1_000_000
     assert bytes(mixtures[0].quantity_ddi).hex() == "0048"
     grid_tzns = [z for z in td.tasks[0].treatment_zones if int(z.code) != 0]
     for zone in grid_tzns:  # every zone sets the mixture only
@@ -241,6 +241,11 @@ def test_fixed_ratio_tank_mix_is_one_mixture_product_with_prn(job, schema, tmp_p
                  for z in td.tasks[0].treatment_zones}
         assert {zones[int(c)] for c in np.unique(codes)} == {0, 25_000}
     assert any("mixture product PDT3" in n for n in out.notes)
+    from app.export.verify import read_isoxml
+
+    back = read_isoxml(out.content, mix.prescription.products)  # the verifier splits the mixture again
+    assert set(np.unique(back.rates[0][~np.isnan(back.rates[0])]).round(6).tolist()) == {0.0, 2.0}
+    assert set(np.unique(back.rates[1][~np.isnan(back.rates[1])]).round(6).tolist()) == {0.0, 0.5}
 
 
 def test_tank_mix_of_varying_ratio_stays_separate_products(mix_job, tmp_path):

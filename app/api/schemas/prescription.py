@@ -96,8 +96,13 @@ class PrescriptionCreate(BaseModel):
         default=False, description="prescribe a product labelled in another country than the field's (refused "
                                    "by default; allowed, it is a compliance warning)")
     wind_from_deg: float | None = Field(default=None, ge=0, lt=360,
-                                        description="wind direction (from), degrees; without it a drift-prone "
-                                                    "product's downwind buffer is laid all round the field")
+                                        description="wind direction (from), degrees from TRUE north; without it a "
+                                                    "drift-prone product's downwind buffer is laid all round the "
+                                                    "field")
+    season_start: datetime | None = Field(
+        default=None, description="start of the crop's season (e.g. sowing of a winter crop): applications since "
+                                  "then count against each label's season maximum. Default: a rolling 12 months "
+                                  "before now, the safe reading when the crop season is not known")
 
 
 class ProductTotal(BaseModel):
