@@ -15,11 +15,6 @@ from app.api.schemas.label import LabelDoc
 from app.settings import get_settings
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
-# Exact definitions (DOMAIN.md section 4): 1 US gal = 3.785411784 L, 1 lb = 0.45359237 kg,
-# 1 acre = 0.40468564224 ha.
-US_GAL_L = 3.785411784
-LB_KG = 0.45359237
-ACRE_HA = 0.40468564224
 
 
 def _session():  # type: ignore[no-untyped-def]
@@ -167,17 +162,22 @@ def _prescription(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 def _print_totals(field: FieldCreate, labels: list[LabelDoc], core) -> None:  # type: ignore[no-untyped-def]
+    from app.advice.facts import ACRE_HA
+    from app.dosing.units import from_canonical_rate
     from app.pipeline import product_totals
 
     us = _us_units(field, labels)
     for p in product_totals(core, labels):
         amount, unit = p["total"], p["total_unit"]
         bcast = p["broadcast_total"]
-        if us:  # the unit on the jug first, the metric figure after
-            per = US_GAL_L if unit == "L" else LB_KG
+        if us:  # the unit on the jug first, the metric figure after; converted as the advice converts
             us_unit = "gal" if unit == "L" else "lb"
-            print(f"{p['name']}: {amount / per:.2f} {us_unit} ({amount:.2f} {unit}; broadcast "
-                  f"{bcast / per:.2f} {us_unit}, saving {p['saving_pct']:.1f} %)")
+
+            def us_amount(total: float, us_unit: str = us_unit) -> float:
+                return from_canonical_rate(total, f"{us_unit}/acre") / ACRE_HA
+
+            print(f"{p['name']}: {us_amount(amount):.2f} {us_unit} ({amount:.2f} {unit}; broadcast "
+                  f"{us_amount(bcast):.2f} {us_unit}, saving {p['saving_pct']:.1f} %)")
         else:
             print(f"{p['name']}: {amount:.2f} {unit} (broadcast {bcast:.2f}, saving {p['saving_pct']:.1f} %)")
     s = core.summary

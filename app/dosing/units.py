@@ -52,6 +52,9 @@ _RATE_SPELLINGS: dict[str, str] = {
     "kg/ha": "kg/ha", "kgha-1": "kg/ha", "g/ha": "g/ha", "gha-1": "g/ha",
     "lb/acre": "lb/acre", "lb/ac": "lb/acre", "lb/a": "lb/acre", "lbs/acre": "lb/acre", "lbs/ac": "lb/acre",
     "lbs/a": "lb/acre", "oz/acre": "oz/acre", "oz/ac": "oz/acre", "oz/a": "oz/acre",
+    # machine-data codes (unit1 per-unit-1), as telematics as-applied records carry them
+    "l1ha-1": "L/ha", "ml1ha-1": "mL/ha", "kg1ha-1": "kg/ha", "g1ha-1": "g/ha", "gal1ac-1": "gal/acre",
+    "floz1ac-1": "fl oz/acre", "lb1ac-1": "lb/acre",
 }
 _LENGTH_SPELLINGS: dict[str, str] = {
     "m": "m", "metre": "m", "metres": "m", "meter": "m", "meters": "m", "ft": "ft", "foot": "ft", "feet": "ft",
