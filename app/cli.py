@@ -10,8 +10,8 @@ from typing import TypeVar
 
 from pydantic import BaseModel
 
-from app.api.schemas.field import FieldCreate
-from app.api.schemas.label import LabelDoc
+from app.domain.field import FieldCreate
+from app.domain.label import LabelDoc
 from app.settings import get_settings
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -147,8 +147,8 @@ def _us_units(field: FieldCreate, labels: list[LabelDoc]) -> bool:
 
 
 def _prescription(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from app.api.schemas.prescription import SprayerIn, StrategyIn
-    from app.api.schemas.weed_map import WeedMapCreate
+    from app.domain.prescription import SprayerIn, StrategyIn
+    from app.domain.weed_map import WeedMapCreate
     from app.pipeline import run_documents
 
     field = _read_doc(FieldCreate, args.field, "--field")
@@ -162,8 +162,8 @@ def _prescription(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 def _print_totals(field: FieldCreate, labels: list[LabelDoc], core) -> None:  # type: ignore[no-untyped-def]
-    from app.advice.facts import ACRE_HA
-    from app.dosing.units import from_canonical_rate
+    from app.domain.units import ACRE_IN_HA as ACRE_HA
+    from app.domain.units import from_canonical_rate
     from app.pipeline import product_totals
 
     us = _us_units(field, labels)
@@ -224,7 +224,7 @@ def cmd_prescribe(args: argparse.Namespace) -> int:
 def cmd_advice(args: argparse.Namespace) -> int:
     """The farmer's advice for a prescription made from files, in ``--lang``."""
     from app.advice import Forecast, build_fact_sheet, write_advice
-    from app.api.routes.advice import _species_names
+    from app.services.advice import _species_names
 
     field, labels, strategy, _geometry, core, _no_spray = _prescription(args)
     forecast = _read_doc(Forecast, args.forecast, "--forecast") if args.forecast else None
@@ -241,9 +241,9 @@ def cmd_advice(args: argparse.Namespace) -> int:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     """Read an exported file back and check it against the stored prescription; exit 1 if it breaks the label."""
-    from app.api.routes.exports import export_job
     from app.export.verify import GroundTruth, sniff_format, verify
     from app.models.tables import Prescription
+    from app.services.exports import export_job
 
     content = Path(args.file).read_bytes()
     fmt = args.format or sniff_format(content)

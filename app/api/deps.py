@@ -10,7 +10,7 @@ from fastapi import Depends, HTTPException, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from app.api.errors import Forbidden
+from app.domain.errors import Forbidden
 from app.models import repo
 from app.models.db import session_scope
 

@@ -3,7 +3,7 @@
 Two shapes are read: a flat one (``{"product", "rate", "rate_unit",
 "area_ha", "date"}``) and the machine-data one where quantities are
 ``{"valueAsDouble": 2.3, "unit": "l1ha-1"}`` (``appliedRate``, ``targetRate``,
-``area``, ``startDate``). Rate units are checked by ``app.dosing.units``.
+``area``, ``startDate``). Rate units are checked by ``app.domain.units``.
 """
 
 from __future__ import annotations
@@ -15,19 +15,19 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from app.dosing.units import RATE_UNITS, UnitError, canonical_unit, normalise_rate_unit, to_canonical_rate
+from app.domain.units import ACRE_IN_HA, RATE_UNITS, UnitError, canonical_unit, normalise_rate_unit, to_canonical_rate
 from app.geo import reproject, utm_crs_for
 from app.ingest.boundaries import boundary_from_geojson
 from app.ingest.errors import CorruptFile, IngestError, InvalidData, InvalidUnit, UnsupportedFormat
 
-AREA_UNITS: dict[str, float] = {"ha": 1.0, "ac": 0.40468564224, "acre": 0.40468564224, "m2": 1e-4}
+AREA_UNITS: dict[str, float] = {"ha": 1.0, "ac": ACRE_IN_HA, "acre": ACRE_IN_HA, "m2": 1e-4}
 
 
 @dataclass(frozen=True)
 class AsAppliedRecord:
     """One product applied on one area on one day.
 
-    ``rate`` is in ``rate_unit`` (one of ``app.dosing.units.RATE_UNITS``);
+    ``rate`` is in ``rate_unit`` (one of ``app.domain.units.RATE_UNITS``);
     ``rate_canonical`` is the same rate in L/ha or kg/ha (``canonical_unit``).
     ``geometry`` is GeoJSON (WGS84) when the record had one; ``area_ha`` is
     given or computed from it.
@@ -55,7 +55,7 @@ def rate_unit(unit: Any, where: str) -> str:
     u = unit.strip()
     if u in RATE_UNITS:
         return u
-    alias = normalise_rate_unit(u)  # l/ha, l1ha-1, fl oz/ac ... (app.dosing.units has the one table)
+    alias = normalise_rate_unit(u)  # l/ha, l1ha-1, fl oz/ac ... (app.domain.units has the one table)
     if alias in RATE_UNITS:
         return alias
     try:

@@ -9,8 +9,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.crops import normalise_crop
-from app.dosing.units import normalise_rate_unit
+from app.domain.crops import normalise_crop
+from app.domain.units import normalise_rate_unit
 from app.models.tables import Prescription, Product
 
 

@@ -8,11 +8,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 from pydantic.config import JsonDict
 
-from app.crops import normalise_crop
-from app.dosing.errors import DosingError
-from app.dosing.label import ProductLabel
-from app.dosing.response import DoseResponse
-from app.dosing.units import (
+from app.domain.crops import normalise_crop
+from app.domain.units import (
     LENGTH_UNITS,
     RATE_UNITS,
     canonical_unit,
@@ -21,9 +18,11 @@ from app.dosing.units import (
     to_canonical_rate,
     to_metres,
 )
+from app.domain.vocabulary import FeatureKind
+from app.dosing.errors import DosingError
+from app.dosing.label import ProductLabel
+from app.dosing.response import DoseResponse
 
-FEATURE_KINDS = ("water", "lake", "well", "runoff_entry", "sensitive_crop", "residential", "other")
-FeatureKind = Literal["water", "lake", "well", "runoff_entry", "sensitive_crop", "residential", "other"]
 # Common spellings (l/ha, ml/ha, fl oz/ac, lbs/A, feet) are accepted and stored in the project's spelling.
 RateUnit = Annotated[Literal[RATE_UNITS],  # type: ignore[valid-type]
                      BeforeValidator(lambda v: normalise_rate_unit(v) if isinstance(v, str) else v)]
