@@ -77,7 +77,7 @@ class WeatherLimits(_Strict):
 
 class CropUse(_Strict):
     crop: str = Field(min_length=1, description="stored normalised: 'Winter wheat' and 'blé d'hiver' are "
-                                                "winter_wheat (app/crops.py)")
+                                                "winter_wheat (app/domain/crops.py)")
     max_bbch: int | None = Field(default=None, ge=0, le=99)
     note: str | None = None
 
