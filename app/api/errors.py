@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.advice import FactsError
-from app.domain.errors import Conflict, Forbidden, NotFound
+from app.domain.errors import Conflict, Forbidden, NotFound, did_you_mean
 from app.domain.units import UnitError
 from app.dosing.errors import DosingError
 from app.dosing.fit import FitError
@@ -82,15 +82,28 @@ def _loc(loc: tuple[Any, ...]) -> str:
     return out or "body"
 
 
+def _known_names(app: FastAPI) -> list[str]:
+    """Every property name of every request and response schema (for "did you mean" hints)."""
+    names: set[str] = set()
+    for schema in app.openapi().get("components", {}).get("schemas", {}).values():
+        names.update(schema.get("properties", {}))
+    return sorted(names)
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers: validation errors, HTTP errors, the table, and the catch-all 500."""
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_req: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(req: Request, exc: RequestValidationError) -> JSONResponse:
         details = []
         for err in exc.errors():
             msg = str(err.get("msg", "")).removeprefix("Value error, ")
-            details.append({"field": _loc(tuple(err.get("loc", ()))), "message": msg})
+            loc = tuple(err.get("loc", ()))
+            if err.get("type") == "extra_forbidden" and loc:
+                hint = did_you_mean(str(loc[-1]), _known_names(req.app))
+                if hint:
+                    msg = f"{msg}; did you mean {hint}?"
+            details.append({"field": _loc(loc), "message": msg})
         first = details[0] if details else {"field": "body", "message": "invalid request"}
         message = first["message"] if first["message"].startswith(first["field"]) else \
             f"{first['field']}: {first['message']}"
