@@ -108,6 +108,10 @@ class FieldMasks:
     built by hand) and the check is reported as not done. ``wind_from_deg`` is
     ``None`` when the downwind buffer was laid all round the field edge
     because the wind direction was not known.
+
+    ``full_rate`` (optional) marks cells dosed at the reference rate whatever
+    the strategy (a weed map that does not cover them, with the caller's
+    declared ``broadcast`` fallback); it never widens ``sprayable``.
     """
 
     in_field: np.ndarray
@@ -117,6 +121,7 @@ class FieldMasks:
     downwind_buffer_m: float | None = None
     wind_from_deg: float | None = None
     features_applied: list[dict[str, object]] | None = None
+    full_rate: np.ndarray | None = None
 
 
 def _rasterize(geom: BaseGeometry, grid: GridSpec, *, all_touched: bool) -> np.ndarray:

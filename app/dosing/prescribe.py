@@ -173,6 +173,13 @@ class Summary:
     cells_skipped_below_min: int = 0
     cells_target_unreached: int = 0
     block_m: list[float] = field(default_factory=list)
+    # Weed-map coverage of the field (set by the pipeline): areas in ha, the
+    # rule for uncovered cells and the coverage below which it refuses.
+    coverage_pct: float = 100.0
+    covered_area_ha: float | None = None
+    uncovered_area_ha: float = 0.0
+    uncovered: str | None = None
+    min_coverage_pct: float | None = None
 
     def as_dict(self) -> dict[str, object]:
         """The summary as plain JSON-able values (floats, ints, strings, lists, None)."""
@@ -423,7 +430,8 @@ def prescribe(densities_plants_m2: Mapping[str, np.ndarray], grid: GridSpec, mas
             raise DosingError(
                 f"density grid of {code} has shape {getattr(arr, 'shape', None)}, grid is {grid.shape}"
             )
-    for name, arr in (("in_field", masks.in_field), ("sprayable", masks.sprayable)):
+    for name, arr in (("in_field", masks.in_field), ("sprayable", masks.sprayable),
+                      ("full_rate", masks.full_rate if masks.full_rate is not None else masks.in_field)):
         if arr.shape != grid.shape:
             raise DosingError(f"mask {name} has shape {arr.shape}, grid is {grid.shape}")
     n_rows, n_cols = grid.shape
@@ -607,6 +615,9 @@ def prescribe(densities_plants_m2: Mapping[str, np.ndarray], grid: GridSpec, mas
     dose_stats = _run(kernel, n_rows, n_cols, 1, threads, bufs)
     stage["dose"] = time.perf_counter() - clock
     unreached = int(dose_stats.get("unreached", 0))
+    if masks.full_rate is not None:
+        # Cells with no weed data that the caller chose to broadcast: the reference rate, buffers still masked.
+        np.copyto(lam, np.float32(lam_ref), where=masks.full_rate & spray_ok)
     below_min = int(dose_stats.get("below_min", 0))
 
     # ---- sprayer mapping on blocks ------------------------------------------
