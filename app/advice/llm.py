@@ -11,15 +11,16 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import openai
-from openai.types.chat import ChatCompletionMessageParam
-from openai.types.shared_params import ResponseFormatJSONSchema
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.advice.builtin import AdviceParts
 from app.advice.facts import FactSheet
+
+if TYPE_CHECKING:  # openai takes ~2.6 s to import: only a configured model pays for it (server start-up)
+    from openai.types.chat import ChatCompletionMessageParam
+    from openai.types.shared_params import ResponseFormatJSONSchema
 
 PROMPT_VERSION = "advice-llm/1"
 LANGUAGE_NAMES = {"en": "English", "fr": "French"}
@@ -124,6 +125,8 @@ def parse_answer(content: str) -> AdviceParts:
 
 def llm_parts(facts: FactSheet, lang: str, cfg: LLMConfig) -> AdviceParts:
     """Ask the model; raise :class:`LLMFailure` on timeout, API error or an unreadable answer."""
+    import openai
+
     messages = build_messages(facts, lang)
     schema: ResponseFormatJSONSchema = {"type": "json_schema",
                                         "json_schema": {"name": "advice", "strict": True, "schema": ANSWER_SCHEMA}}
