@@ -114,7 +114,16 @@ def test_layers_document(web_client: TestClient, agro: dict[str, str], docs: dic
 
     assert d["summary"]["treated_area_ha"] > 0 and d["products"][0]["unit"] == "L/ha"
     assert d["currency"] == "EUR"
-    assert {c["check"] for c in d["compliance"]} >= {"max_rate", "no_spray_zones"}
+    assert {c["check"] for c in d["compliance"]} >= {"max_rate", "no_spray_zones", "map_coverage"}
+    # The map shows the export verifier's report, the very one the GeoJSON pre-flight gives.
+    v = d["verify"]
+    pre = web_client.get(f"/v1/prescriptions/{rx}/export/geojson/check", headers=agro).json()
+    assert v["format"] == "geojson" and v["ok"] is True and v["error"] is None
+    assert {k: x for k, x in v["report"].items() if k != "seconds"} == {
+        k: x for k, x in pre["verify"].items() if k != "seconds"}
+    assert v["product_added"] == pre["product_added"]
+    assert [z["area_m2"] for z in v["report"]["zones"]] == [0.0, 0.0]
+    assert v["check_urls"]["isoxml"] == f"/v1/prescriptions/{rx}/export/isoxml/check"
     assert [(s["id"], s["strategy"], s["this"]) for s in d["siblings"]] == [
         (rx, "threshold", True), (broadcast, "broadcast", False)]
 
