@@ -141,7 +141,8 @@ def test_own_rate_zones_match_the_export(web_client: TestClient, agro: dict[str,
     """Without the export package the map polygonises the grid itself; same rates, same areas."""
     (rx,) = _setup(web_client, agro, docs)
     from_export = web_client.get(f"/v1/prescriptions/{rx}/layers", headers=agro).json()["rates"][0]
-    monkeypatch.setattr(routes, "_export_zones", lambda _s, _r: None)
+    monkeypatch.setattr(routes, "_export_zones", lambda _s, _r: (None, {"format": "geojson", "ok": False,
+                                                                         "error": "exports unavailable"}))
     own = web_client.get(f"/v1/prescriptions/{rx}/layers", headers=agro).json()["rates"][0]
     assert own["source"] == "grid" and from_export["source"] == "export"
     assert [r["rate"] for r in own["legend"]] == [r["rate"] for r in from_export["legend"]]
