@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 import shapely
 
-from app.api.schemas.field import FieldCreate
-from app.api.schemas.label import LabelDoc
-from app.api.schemas.prescription import SprayerIn, StrategyIn
-from app.api.schemas.weed_map import WeedMapCreate
+from app.domain.field import FieldCreate
+from app.domain.label import LabelDoc
+from app.domain.prescription import SprayerIn, StrategyIn
+from app.domain.weed_map import WeedMapCreate
 from app.dosing.grid import GridSpec
 from app.pipeline import MAX_GRID_CELLS, CoverageRule, InputError, grid_over_field, run_documents
 from tests.api.conftest import CRS, FIELD, LABEL, X0, Y0
