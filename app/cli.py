@@ -105,13 +105,14 @@ def cmd_prescribe(args: argparse.Namespace) -> int:
     from app.domain.label import LabelDoc
     from app.domain.prescription import SprayerIn, StrategyIn
     from app.domain.weed_map import WeedMapCreate
-    from app.pipeline import product_totals, run_documents
+    from app.pipeline import CoverageRule, product_totals, run_documents
 
     field = FieldCreate.model_validate_json(Path(args.field).read_text())
     wm = WeedMapCreate.model_validate_json(Path(args.weed_map).read_text())
     labels = [LabelDoc.model_validate_json(Path(p).read_text()) for p in args.label]
     strategy = StrategyIn(name=args.strategy, threshold_plants_m2=args.threshold, rates=args.rate)
-    geometry, core, no_spray = run_documents(field, wm, labels, strategy, SprayerIn(), wind_from_deg=args.wind_from)
+    geometry, core, no_spray = run_documents(field, wm, labels, strategy, SprayerIn(), wind_from_deg=args.wind_from,
+                                             coverage=CoverageRule(args.uncovered, args.min_coverage_pct))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     summary = core.summary.as_dict()
@@ -196,6 +197,11 @@ def build_parser() -> argparse.ArgumentParser:
     rx.add_argument("--threshold", type=float, default=1.0, help="plants/m² (threshold strategy)")
     rx.add_argument("--rate", type=float, action="append", help="rate per label, in the label's unit")
     rx.add_argument("--wind-from", type=float, help="wind direction (from), degrees")
+    rx.add_argument("--uncovered", choices=("refuse", "broadcast", "no_spray"), default="refuse",
+                    help="field cells the weed map does not cover: refuse below --min-coverage-pct (default), "
+                         "broadcast at the label rate, or no_spray")
+    rx.add_argument("--min-coverage-pct", type=float, default=None,
+                    help="coverage of the field (%%) below which it is refused; default 95 with refuse, else 0")
     rx.add_argument("--format", action="append", default=[], help="export format(s), e.g. geojson, isoxml")
     rx.add_argument("--terminal", help="terminal layout for shapefile exports")
     rx.add_argument("--out", default="prescription-out", help="output folder")
