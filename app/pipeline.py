@@ -18,6 +18,7 @@ from pyproj import CRS, Proj
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
+from app.domain.crops import normalise_crop
 from app.domain.field import FieldCreate
 from app.domain.label import LabelDoc
 from app.domain.prescription import SprayerIn, StrategyIn
@@ -273,10 +274,39 @@ def _coverage_note(info: Mapping[str, Any]) -> dict[str, object]:
             "min_coverage_pct": info["min_coverage_pct"]}
 
 
+def check_label_countries(labels: Sequence[LabelDoc], field_country: str | None, *,
+                          allow_foreign_labels: bool = False) -> list[dict[str, object]]:
+    """Compliance notes on each label's country against the field's; refuse a foreign label unless allowed.
+
+    A label is law only where it is registered: a US label says nothing about
+    a field in France. With ``allow_foreign_labels`` (an agronomist's explicit
+    choice, e.g. for a trial) the prescription goes ahead with a warning.
+    """
+    notes: list[dict[str, object]] = []
+    for lab in labels:
+        if field_country is None or lab.country is None:
+            notes.append({"check": "label_country", "outcome": "info",
+                          "detail": f"{lab.name}: label country {lab.country or 'not given'}, field country "
+                                    f"{field_country or 'not given'}; not checked"})
+        elif lab.country.upper() == field_country.upper():
+            notes.append({"check": "label_country", "outcome": "pass",
+                          "detail": f"{lab.name}: labelled in {lab.country.upper()}, as the field"})
+        elif allow_foreign_labels:
+            notes.append({"check": "label_country", "outcome": "warning",
+                          "detail": f"{lab.name} is labelled in {lab.country.upper()}, the field is in "
+                                    f"{field_country.upper()}; prescribed because allow_foreign_labels was set"})
+        else:
+            raise DosingError(f"product_ids: {lab.name} is labelled in {lab.country.upper()}, but the field is in "
+                              f"{field_country.upper()}; a label applies only where it is registered. Use a "
+                              f"{field_country.upper()} label, or set allow_foreign_labels: true to override")
+    return notes
+
+
 def run(geometry: FieldGeometry, grid: GridSpec, densities_plants_m2: Mapping[str, np.ndarray],
         labels: Sequence[LabelDoc], strategy: StrategyIn, sprayer: SprayerIn, *,
         wind_from_deg: float | None = None, crop: str | None = None, growth_stage_bbch: int | None = None,
-        season_used: Mapping[str, float] | None = None, coverage: CoverageRule | None = None,
+        season_used: Mapping[str, float] | None = None, field_country: str | None = None,
+        allow_foreign_labels: bool = False, coverage: CoverageRule | None = None,
         max_cells: int = MAX_GRID_CELLS) -> tuple[Prescription, dict[str, Any]]:
     """Dose every cell of the field for ``labels``, on the weed map's grid grown to cover the field.
 
@@ -286,9 +316,12 @@ def run(geometry: FieldGeometry, grid: GridSpec, densities_plants_m2: Mapping[st
     below 95 %) and reported in the summary (``coverage_pct``,
     ``covered_area_ha``, ``uncovered_area_ha``, ``uncovered``).
     Raises ``InputError`` when the documents do not fit together and
-    ``DosingError`` when the label forbids what was asked.
+    ``DosingError`` when the label forbids what was asked (a label of another
+    country than ``field_country`` included, unless ``allow_foreign_labels``).
     """
     rule = coverage or CoverageRule()
+    country_notes = check_label_countries(labels, field_country, allow_foreign_labels=allow_foreign_labels)
+    crop = None if crop is None else normalise_crop(crop)
     c = geometry.boundary_wgs84.centroid
     check_metric_crs(grid.crs, (c.x, c.y))
     field_m = reproject(geometry.boundary_wgs84, "EPSG:4326", grid.crs)
@@ -309,6 +342,7 @@ def run(geometry: FieldGeometry, grid: GridSpec, densities_plants_m2: Mapping[st
     for key, value in info.items():
         setattr(rx.summary, key, value)
     rx.compliance.append(_coverage_note(info))
+    rx.compliance[:0] = country_notes
     for (kind, name, _g), applied in zip(geometry.features, masks.features_applied or [], strict=True):
         source = applied["buffer_class"]
         rx.compliance.append({
@@ -338,12 +372,14 @@ def weed_map_arrays(doc: WeedMapCreate) -> tuple[GridSpec, dict[str, np.ndarray]
 
 def run_documents(field: FieldCreate, weed_map: WeedMapCreate, labels: Sequence[LabelDoc], strategy: StrategyIn,
                   sprayer: SprayerIn | None = None, *, wind_from_deg: float | None = None,
-                  coverage: CoverageRule | None = None) -> tuple[FieldGeometry, Prescription, dict[str, Any]]:
+                  allow_foreign_labels: bool = False, coverage: CoverageRule | None = None
+                  ) -> tuple[FieldGeometry, Prescription, dict[str, Any]]:
     """``run`` on documents as files and requests hold them; returns the field geometry too."""
     grid, densities = weed_map_arrays(weed_map)
     geometry = FieldGeometry.from_documents(field.boundary, [f.model_dump() for f in field.sensitive_features])
     core, no_spray = run(geometry, grid, densities, labels, strategy, sprayer or SprayerIn(),
                          wind_from_deg=wind_from_deg, crop=field.crop, growth_stage_bbch=field.growth_stage_bbch,
+                         field_country=field.country, allow_foreign_labels=allow_foreign_labels,
                          coverage=coverage)
     return geometry, core, no_spray
 
