@@ -40,9 +40,15 @@ _UNIT_SPELLINGS: dict[str, str] = {
     "days": "d", "day": "d", "jours": "d", "jour": "d",
     "tank loads": "tanks", "tank load": "tanks", "tanks": "tanks", "cuves": "tanks", "cuve": "tanks",
     "usd": "USD", "eur": "EUR", "gbp": "GBP", "cad": "CAD", "€": "EUR",
+    # tank plan amounts and German spellings (facts version 2)
+    "fl oz": "fl oz", "pt": "pt", "qt": "qt", "ml": "mL", "t/ha": "t/ha", "gal/acre": "gal/acre",
+    "tage": "d", "tag": "d", "stunden": "h", "pflanzen/m²": "plants/m2", "pflanzen/m2": "plants/m2",
+    "tankfüllungen": "tanks", "tankfüllung": "tanks",
 }
 _NUM = {"en": r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?",
-        "fr": r"\d{1,3}(?:[\u202f\u00a0 ]\d{3})+(?:,\d+)?|\d+(?:,\d+)?"}
+        "fr": r"\d{1,3}(?:[\u202f\u00a0 ]\d{3})+(?:,\d+)?|\d+(?:,\d+)?",
+        "de": r"\d{1,3}(?:\.\d{3})+(?:,\d+)?|\d+(?:,\d+)?"}
+_DECIMAL_COMMA = {"fr", "de"}
 _UNITS_RE = "|".join(re.escape(u) for u in sorted(_UNIT_SPELLINGS, key=len, reverse=True))
 _RANGE_WORDS = r"\s*(?:–|-|—|to|à|and|et)\s*"
 _CLOCK = re.compile(r"\b([01]?\d|2[0-3])[:h]([0-5]\d)\b")
@@ -77,7 +83,9 @@ def _quantity_re(lang: str) -> re.Pattern[str]:
 def _to_float(text: str, lang: str) -> tuple[float, int]:
     """(value, decimals shown)."""
     t = re.sub(r"[\u202f\u00a0 ]", "", text)
-    t = t.replace(",", ".") if lang == "fr" else t.replace(",", "")
+    if lang == "de":
+        t = t.replace(".", "")
+    t = t.replace(",", ".") if lang in _DECIMAL_COMMA else t.replace(",", "")
     return float(t), len(t.split(".")[1]) if "." in t else 0
 
 
@@ -142,6 +150,8 @@ def fact_quantities(f: FactSheet) -> dict[str, list[float]]:
         for w in f.weather.windows:
             add("km/h", w.wind_kmh_min, w.wind_kmh_max)
             add("h", w.hours)
+    for unit, values in f.stated_quantities().items():
+        q[unit].extend(values)
     return q
 
 
@@ -152,6 +162,10 @@ def _clock_times(f: FactSheet) -> set[str]:
             times.update({f"{w.start:%H:%M}", f"{w.end:%H:%M}"})
         for d in f.weather.sun:
             times.update(f"{t:%H:%M}" for t in (d.sunrise, d.sunset) if t is not None)
+        for b in f.weather.refused_blocks:
+            times.update({f"{b.start:%H:%M}", f"{b.end:%H:%M}"})
+        if f.weather.forecast_end is not None:
+            times.add(f"{f.weather.forecast_end:%H:%M}")
     return times
 
 
@@ -192,12 +206,16 @@ def check_answer(parts: AdviceParts, facts: FactSheet, lang: str) -> CheckResult
     if not parts.summary.strip() or not parts.steps:
         problems.append(Problem("empty", "no summary or no steps"))
 
-    wrong_sep = (r"\d+\.\d+" if lang == "fr" else r"\d+,(?:\d{1,2}|\d{4,})(?!\d)")
+    wrong_sep = (r"\d+\.\d{1,2}(?!\d)" if lang == "de" else r"\d+\.\d+" if lang == "fr" else r"\d+,(?:\d{1,2}|\d{4,})(?!\d)")
     for m in re.finditer(rf"(?<![\w.,])({wrong_sep})\s*(?:{_UNITS_RE})(?![\w/])", text, re.IGNORECASE):
         problems.append(Problem("wrong_decimal_separator", m.group(0)))
 
     known = fact_quantities(facts)
-    for value, decimals, unit, where in quantities_in(text, lang):
+    # a product named in the facts may carry digits and a unit ("AAtrex 4L"): not a quantity
+    numbers_text = text
+    for name in sorted(facts.names_in_facts(), key=len, reverse=True):
+        numbers_text = numbers_text.replace(name, " ")
+    for value, decimals, unit, where in quantities_in(numbers_text, lang):
         if unit in _RATE_KEYS:
             top = _label_max(facts, unit)
             if top is not None and value - 0.5 * 10.0 ** -decimals > top * (1 + 1e-6):

@@ -23,7 +23,7 @@ from app.species import catalogue
 router = APIRouter(prefix="/v1/prescriptions", tags=["advice"])
 register_extra(FactsError, 422, "advice_facts")
 
-Lang = Literal["en", "fr"]
+Lang = Literal["en", "fr", "de"]  # the locale files in app/advice/locales
 Format = Literal["json", "text", "markdown"]
 
 
@@ -34,6 +34,9 @@ class AdviceRequest(BaseModel):
 
     lang: Lang = "en"
     writer: Literal["auto", "builtin", "llm"] = "auto"
+    units: Literal["metric", "us"] | None = Field(
+        default=None, description="unit system of the advice; default: from the field's country "
+                                  "(US customary for US fields, metric elsewhere)")
     forecast: Forecast | None = Field(default=None, description="hourly wind, gusts, rain, cloud, temperature; "
                                                                  "default: the forecast stored for the field")
 
@@ -55,7 +58,7 @@ def _species_names() -> dict[str, Any]:
 
 
 def generate(session: SessionDep, row: Prescription, settings: Settings, *, lang: str, writer: str,
-             forecast: Forecast | None) -> Advice:
+             forecast: Forecast | None, units: str | None = None) -> Advice:
     """Write advice for a prescription and store it (replacing older advice in that language)."""
     field = repo.get_owned(session, FieldRow, row.org_id, row.field_id)
     if field is None:  # pragma: no cover - prescriptions keep their field (ON DELETE CASCADE)
@@ -63,10 +66,18 @@ def generate(session: SessionDep, row: Prescription, settings: Settings, *, lang
     if forecast is None and field.forecast is not None:
         forecast = Forecast.model_validate(field.forecast)
     labels = [LabelDoc.model_validate(lab) for lab in row.labels]
+    org_products = repo.list_owned(session, Product, row.org_id, limit=500)
+    catalogue_labels = []
+    for p in org_products:
+        try:
+            catalogue_labels.append(LabelDoc.model_validate(p.label))
+        except ValueError:  # a stored label an older schema accepted: it just offers no alternative
+            continue
     facts = build_fact_sheet(field=field, labels=labels, summary=row.summary,
                              strategy=str(row.strategy.get("name")), species_names=_species_names(),
-                             forecast=forecast,
-                             other_names=[p.name for p in repo.list_owned(session, Product, row.org_id, limit=500)])
+                             forecast=forecast, other_names=[p.name for p in org_products],
+                             sprayer=row.sprayer, wind_from_deg=row.wind_from_deg, strategy_params=row.strategy,
+                             catalogue=catalogue_labels, unit_system=units)
     text: AdviceText = write_advice(facts, lang=lang, writer=writer, llm=_llm(settings))  # type: ignore[arg-type]
     content = text.as_dict()
     content["facts"] = facts.as_dict()
@@ -110,6 +121,6 @@ def post_advice(prescription_id: int, body: AdviceRequest, request: Request, ses
     """Write the advice again, e.g. with a forecast for the spray window, and store it."""
     row = owned_prescription(session, caller, prescription_id)
     advice = generate(session, row, request.app.state.settings, lang=body.lang, writer=body.writer,
-                      forecast=body.forecast)
+                      forecast=body.forecast, units=body.units)
     session.commit()
     return render(advice, format)
