@@ -259,7 +259,8 @@ def _weather_steps(w: _Words, f: FactSheet) -> list[str]:
 
 
 def _below_target(w: _Words, f: FactSheet) -> str:
-    items = []
+    items: list[str] = []
+    uncovered: list[str] = []
     for s in f.species:
         if not s.below_target:
             continue
@@ -274,16 +275,18 @@ def _below_target(w: _Words, f: FactSheet) -> str:
                            for a in s.alternatives])
             item += w.t["below_alternatives"].format(products=alts)
         else:
-            item += w.t["below_no_alternative"]
+            uncovered.append(name)
         items.append(item)
-    return w.t["w_below_target"].format(list=w.t["list_sep"].join(items))
+    text = w.t["w_below_target"].format(list=w.t["list_sep"].join(items))
+    if uncovered:
+        text += w.t["below_none"].format(names=w.join(uncovered))
+    return text
 
 
 def _yield_cost(w: _Words, f: FactSheet) -> str:
     e = f.economy
     cur = e.currency or "EUR"
-    words = {"loss": w.pct(e.extra_yield_loss_pct or 0.0) if (e.extra_yield_loss_pct or 0) >= 0.5
-             else format_percent(e.extra_yield_loss_pct or 0.0, w.lang, 1),
+    words = {"loss": format_percent(e.extra_yield_loss_pct or 0.0, w.lang, 1),
              "cost": w.money(e.yield_cost or 0.0, cur), "price": w.money(e.crop_price_per_t or 0.0, cur),
              "yield_t": w.num(e.expected_yield_t_ha or 0.0, "distance")}
     if e.money_saved is None or e.net_gain is None:

@@ -41,7 +41,7 @@ _UNIT_SPELLINGS: dict[str, str] = {
     "tank loads": "tanks", "tank load": "tanks", "tanks": "tanks", "cuves": "tanks", "cuve": "tanks",
     "usd": "USD", "eur": "EUR", "gbp": "GBP", "cad": "CAD", "€": "EUR",
     # tank plan amounts and German spellings (facts version 2)
-    "fl oz": "fl oz", "pt": "pt", "qt": "qt", "ml": "mL", "t/ha": "t/ha", "gal/acre": "gal/acre",
+    "fl oz": "fl oz", "pt": "pt", "qt": "qt", "ml": "mL", "t/ha": "t/ha",
     "tage": "d", "tag": "d", "stunden": "h", "pflanzen/m²": "plants/m2", "pflanzen/m2": "plants/m2",
     "tankfüllungen": "tanks", "tankfüllung": "tanks",
 }
@@ -206,7 +206,8 @@ def check_answer(parts: AdviceParts, facts: FactSheet, lang: str) -> CheckResult
     if not parts.summary.strip() or not parts.steps:
         problems.append(Problem("empty", "no summary or no steps"))
 
-    wrong_sep = (r"\d+\.\d{1,2}(?!\d)" if lang == "de" else r"\d+\.\d+" if lang == "fr" else r"\d+,(?:\d{1,2}|\d{4,})(?!\d)")
+    wrong_sep = (r"\d+\.\d{1,2}(?!\d)" if lang == "de" else r"\d+\.\d+" if lang == "fr"
+                 else r"\d+,(?:\d{1,2}|\d{4,})(?!\d)")
     for m in re.finditer(rf"(?<![\w.,])({wrong_sep})\s*(?:{_UNITS_RE})(?![\w/])", text, re.IGNORECASE):
         problems.append(Problem("wrong_decimal_separator", m.group(0)))
 

@@ -132,7 +132,8 @@ def tank_plan(*, spray_volume_l: float, treated_ha: float, tank_l: float,
         prods = tuple(_product(name, total * share, canon, u)
                       for (name, total, canon, _r), u in zip(products, units, strict=True))
         liquid_l = sum(p.amount_canonical for p in prods if p.canonical_unit == "L")
-        return TankLoad(volume=round(volume_l / l_per_vol, 3), water=round(max(volume_l - liquid_l, 0.0) / l_per_vol, 3),
+        return TankLoad(volume=round(volume_l / l_per_vol, 3),
+                        water=round(max(volume_l - liquid_l, 0.0) / l_per_vol, 3),
                         area=round(volume_l / carrier_l_ha / ha_per_area, 4) if carrier_l_ha else 0.0,
                         products=prods)
 
