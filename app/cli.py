@@ -126,14 +126,32 @@ def cmd_prescribe(args: argparse.Namespace) -> int:
 
     job = ExportJob(prescription=core, field_name=field.name, field_boundary_wgs84=geometry.boundary_wgs84,
                     task_name=f"Dosewise {field.name}", no_spray_wgs84=shape(no_spray))
+    from app.advice import build_fact_sheet, write_advice
+    from app.advice.facts import catalogue_species_names
+    from app.advice.locales import LANGS
+    from app.advice.tank_plan import unit_system_for
+
+    if args.lang not in LANGS:
+        print(f"unknown --lang {args.lang!r}; valid languages: {', '.join(LANGS)}", file=sys.stderr)
+        return 2
+    units = unit_system_for(field.country, args.units)
     for fmt in args.format:
-        f = render(job, fmt, terminal=args.terminal)
+        opts = {"lang": args.lang, "units": units} if fmt == "png" else {}
+        f = render(job, fmt, terminal=args.terminal, **opts)
         (out / f.filename).write_bytes(f.content)
         written.append(out / f.filename)
-    for p in product_totals(core, labels):
-        print(f"{p['name']}: {p['total']:.2f} {p['total_unit']} "
-              f"(broadcast {p['broadcast_total']:.2f}, saving {p['saving_pct']:.1f} %)")
-    print(f"treated {core.summary.treated_area_ha:.2f} ha of {core.summary.field_area_ha:.2f} ha")
+    # The printed lines are the advice's own (same facts, rounding and units as the API's advice).
+    facts = build_fact_sheet(field=field, labels=labels, summary=core.summary.as_dict(), strategy=strategy.name,
+                             sprayer=SprayerIn().model_dump(), unit_system=units, wind_from_deg=args.wind_from,
+                             strategy_params=strategy.model_dump(), species_names=catalogue_species_names())
+    advice = write_advice(facts, lang=args.lang, writer="builtin")
+    (out / f"advice.{args.lang}.txt").write_text(advice.text)
+    written.append(out / f"advice.{args.lang}.txt")
+    print(advice.summary)
+    for step in advice.steps:
+        print(f"- {step}")
+    for warning in advice.warnings:
+        print(f"! {warning}")
     for path in written:
         print(f"wrote {path}")
     return 0
@@ -177,6 +195,9 @@ def build_parser() -> argparse.ArgumentParser:
     rx.add_argument("--format", action="append", default=[], help="export format(s), e.g. geojson, isoxml")
     rx.add_argument("--terminal", help="terminal layout for shapefile exports")
     rx.add_argument("--out", default="prescription-out", help="output folder")
+    rx.add_argument("--lang", default="en", help="language of the advice and the PNG (en, fr, de)")
+    rx.add_argument("--units", choices=["metric", "us"],
+                    help="unit system of what is printed; default: from the field's country (US customary for US)")
     rx.set_defaults(func=cmd_prescribe)
     return parser
 

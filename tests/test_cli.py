@@ -29,7 +29,26 @@ def test_prescribe_from_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     with zipfile.ZipFile(next(tmp_path.glob("*.zip"))) as z:
         assert any(n.upper().endswith("TASKDATA.XML") for n in z.namelist())
     out = capsys.readouterr().out
-    assert "saving" in out and "treated" in out
+    # the printed lines are the advice's: same rounding and units as the API and the map
+    assert "spot-spray" in out and "saved" in out and "Tank plan: " in out
+    assert (tmp_path / "advice.en.txt").read_text().startswith("Spray advice: ")
+
+
+def test_prescribe_for_an_iowa_field_prints_acres_gallons_and_mph_first(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ia = DATA_DIR / "sample_fields" / "us-ia-story-county"
+    code = main(["prescribe", "--field", str(ia / "field.json"), "--weed-map", str(ia / "weed_map.json"),
+                 "--label", str(DATA_DIR / "labels" / "enlist-one.json"), "--format", "png", "--out", str(tmp_path)])
+    assert code == 0
+    out = capsys.readouterr().out
+    summary = out.splitlines()[0]
+    assert " acres (" in summary and " ha (" not in summary  # acres first, hectares in brackets
+    assert " gal tank at " in out and " gal per acre" in out and " gal of water" in out
+    assert "10 mph (16 km/h)" in out
+    assert next(tmp_path.glob("*_preview.png")).stat().st_size > 1000
+    bad = main(["prescribe", "--field", str(ia / "field.json"), "--weed-map", str(ia / "weed_map.json"),
+                "--label", str(DATA_DIR / "labels" / "enlist-one.json"), "--lang", "xx", "--out", str(tmp_path)])
+    assert bad == 2 and "valid languages" in capsys.readouterr().err
 
 
 def test_prescribe_reports_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -324,6 +324,22 @@ class FactSheet(_Frozen):
         return names
 
 
+def catalogue_species_names() -> dict[str, Any]:
+    """EPPO code → ``{lang: common name}`` (first name per language) from the species catalogue.
+
+    >>> catalogue_species_names()["ECHCG"]["de"]
+    'Hühnerhirse'
+    """
+    from app.species import catalogue
+
+    out: dict[str, Any] = {}
+    for code, facts in catalogue().items():
+        names = facts.get("common_names") or {}
+        by_lang = {lang: (v[0] if isinstance(v, list) else v) for lang, v in names.items() if v}
+        out[code] = by_lang or facts.get("scientific_name", code)
+    return out
+
+
 def _get(obj: Any, key: str) -> Any:
     return obj.get(key) if isinstance(obj, Mapping) else getattr(obj, key, None)
 

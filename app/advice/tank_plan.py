@@ -105,8 +105,15 @@ def _amount_unit(label_unit: str, canonical: str, system: UnitSystem) -> str:
     return "L" if liquid else "kg"
 
 
+# Above one gallon (pound), fl oz (oz) become hard to measure out: a farmer pours from jugs.
+_BIGGER = {"fl oz": ("gal", 128.0), "pt": ("gal", 8.0), "qt": ("gal", 4.0), "oz": ("lb", 16.0)}
+
+
 def _product(name: str, amount_canonical: float, canonical: str, unit: str) -> TankProduct:
     per = LITRES_PER[unit] if canonical == "L" else KG_PER[unit]
+    if unit in _BIGGER and amount_canonical / per >= _BIGGER[unit][1]:
+        unit = _BIGGER[unit][0]
+        per = LITRES_PER[unit] if canonical == "L" else KG_PER[unit]
     return TankProduct(product=name, amount=round(amount_canonical / per, 4), unit=unit,
                        amount_canonical=round(amount_canonical, 4), canonical_unit=canonical)
 

@@ -232,11 +232,12 @@ def _rate_layers(session: Session, row: Prescription, core: CorePrescription,
                      for g, r, a in zip(shapely.set_precision(np.asarray(geoms, dtype=object),
                                                               10 ** -COORD_DECIMALS), rates, areas, strict=True)]
             source = "grid"
+        legend = layers.rate_legend(rates, areas, lab.max_rate)
         for f in feats:
-            f["properties"]["colour"] = layers.rate_colour(float(f["properties"]["rate"]), lab.max_rate)
+            f["properties"]["colour"] = layers.legend_colour(float(f["properties"]["rate"]), legend)
         out.append({"product": lab.name, "unit": lab.rate_unit, "min_rate": lab.min_rate,
                     "max_rate": lab.max_rate, "source": source,
-                    "legend": layers.rate_legend(rates, areas, lab.max_rate),
+                    "legend": legend,
                     "zones": {"type": "FeatureCollection", "features": feats}})
     return out
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.advice import Advice as AdviceText
 from app.advice import FactsError, Forecast, LLMConfig, build_fact_sheet, write_advice
+from app.advice.facts import catalogue_species_names
 from app.api.deps import Agronomist, Reader, SessionDep
 from app.api.errors import NotFound, register_extra
 from app.api.routes.prescriptions import owned_prescription
@@ -18,7 +19,6 @@ from app.models import repo
 from app.models.tables import Advice, Prescription, Product
 from app.models.tables import Field as FieldRow
 from app.settings import Settings
-from app.species import catalogue
 
 router = APIRouter(prefix="/v1/prescriptions", tags=["advice"])
 register_extra(FactsError, 422, "advice_facts")
@@ -49,12 +49,7 @@ def _llm(settings: Settings) -> LLMConfig | None:
 
 
 def _species_names() -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for code, facts in catalogue().items():
-        names = facts.get("common_names") or {}
-        by_lang = {lang: (v[0] if isinstance(v, list) else v) for lang, v in names.items() if v}
-        out[code] = by_lang or facts.get("scientific_name", code)
-    return out
+    return catalogue_species_names()
 
 
 def generate(session: SessionDep, row: Prescription, settings: Settings, *, lang: str, writer: str,
