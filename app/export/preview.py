@@ -13,12 +13,10 @@ from __future__ import annotations
 import io
 import math
 import warnings
-
-import numpy as np
-import shapely
 from functools import cache
 from pathlib import Path
 
+import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 from shapely.geometry.base import BaseGeometry
 
