@@ -9,8 +9,10 @@ page assets and the vendored Leaflet under ``/static/``.
 from __future__ import annotations
 
 import gzip
+import html
 import json
 import logging
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy.orm import Session
 
 from app import __version__
+from app.advice.locales import LANGS, locale_data
 from app.api.deps import Reader, SessionDep
 from app.api.errors import NotFound
 from app.api.routes.fields import weed_map_densities, weed_map_grid
@@ -70,14 +73,41 @@ def _csp(tiles_url: str | None) -> str:
             f"img-src {' '.join(img)}; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'")
 
 
+def page_lang(request: Request) -> str:
+    """The page's language: ``?lang=`` when it is one of ours, else the browser's first match, else English."""
+    asked = request.query_params.get("lang")
+    if asked in LANGS:
+        return asked
+    for part in request.headers.get("accept-language", "").split(","):
+        code = part.split(";")[0].strip().lower()[:2]
+        if code in LANGS:
+            return code
+    return "en"
+
+
+_WORD = re.compile(r"\{\{t:(\w+)\}\}")
+
+
+@lru_cache(maxsize=32)
+def _localised(name: str, lang: str) -> str:
+    """The template with ``{{t:key}}`` replaced by the locale file's map words (HTML-escaped); the
+    words also ride on ``<body data-words>`` for the page script (no inline script: CSP)."""
+    words: dict[str, str] = locale_data(lang)["map"]
+    text = _template(name).replace("{{lang}}", lang)
+    text = _WORD.sub(lambda m: html.escape(words[m.group(1)]), text)
+    return text.replace("{{words}}", html.escape(json.dumps(words, ensure_ascii=False), quote=True))
+
+
 def _page(request: Request, name: str) -> HTMLResponse:
     headers = {
         "Content-Security-Policy": _csp(request.app.state.settings.map_tiles_url),
         "Cache-Control": "no-cache",
         "Referrer-Policy": "no-referrer",
         "X-Content-Type-Options": "nosniff",
+        "Content-Language": (lang := page_lang(request)),
+        "Vary": "Accept-Language",
     }
-    return HTMLResponse(_template(name), headers=headers)
+    return HTMLResponse(_localised(name, lang), headers=headers)
 
 
 @router.get("/v1/map", response_class=HTMLResponse)

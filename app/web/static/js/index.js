@@ -42,14 +42,18 @@
     fields.forEach((f) => {
       const mine = rxs.filter((r) => r.field_id === f.id);
       box.append(fieldCard(f, mine));
-      L.geoJSON(f.boundary, { style: { className: "dw-boundary", color: "#1e3a2b", weight: 2, fillColor: "#8bc34a", fillOpacity: 0.35 } })
-        .bindTooltip(f.name, { sticky: true })
-        .on("click", () => {
-          const latest = mine.sort((a, b) => b.id - a.id)[0];
-          if (latest) location.href = `/v1/prescriptions/${latest.id}/map`;
-          else document.getElementById(`field-${f.id}`).scrollIntoView({ behavior: "smooth" });
-        })
-        .addTo(group);
+      const open = () => {
+        const latest = mine.sort((a, b) => b.id - a.id)[0];
+        if (latest) location.href = `/v1/prescriptions/${latest.id}/map`;
+        else document.getElementById(`field-${f.id}`).scrollIntoView({ behavior: "smooth" });
+      };
+      const outline = L.geoJSON(f.boundary, { style: { className: "dw-boundary", color: "#1e3a2b", weight: 2, fillColor: "#8bc34a", fillOpacity: 0.35 } })
+        .on("click", open).addTo(group);
+      // Fields on several continents are single pixels at world zoom: a marker with its name shows each one.
+      L.circleMarker(outline.getBounds().getCenter(), { radius: 7, color: "#fff", weight: 2, fillColor: "#2e7d32", fillOpacity: 1,
+                                                         className: "dw-field-marker" })
+        .bindTooltip(f.name, { permanent: true, direction: "right", className: "field-label" })
+        .on("click", open).addTo(map);
     });
     if (fields.length) map.fitBounds(group.getBounds(), { padding: [20, 20], maxZoom: 16 });
     else map.setView([48, 2], 4);
