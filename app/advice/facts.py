@@ -408,7 +408,7 @@ def _species(summary: Mapping[str, Any], species_names: Mapping[str, Any] | None
         by_lang = dict(raw) if isinstance(raw, Mapping) else ({"en": raw} if raw else {})
         out.append(SpeciesFacts(
             code=code, name=by_lang.get("en") or next(iter(by_lang.values()), None), names=by_lang,
-            control_pct=None if control.get(code) is None else round(float(control[code]), 1),
+            control_pct=None if control.get(code) is None else round(float(control[code]), 4),
             surviving_plants_m2=None if surviving.get(code) is None else round(float(surviving[code]), 2),
         ))
     others: list[str] = []
@@ -580,7 +580,7 @@ def build_fact_sheet(*, field: Any, labels: Sequence[LabelDoc], summary: Mapping
             canonical_unit=canon, rate_is_average=average, min_rate=lab.min_rate, max_rate=lab.max_rate,
             max_season_rate=lab.max_season_rate, within_label=within,
             total=round(total, 4), total_unit=total_unit, total_canonical=round(totals[k], 4),
-            broadcast_total=round(bcast, 4), saved=round(bcast - total, 4), saving_pct=round(saving[k], 1),
+            broadcast_total=round(bcast, 4), saved=round(bcast - total, 4), saving_pct=round(saving[k], 4),
             price=lab.price.amount if lab.price else None, price_per=lab.price.per if lab.price else None,
             currency=lab.price.currency if lab.price else None,
             money_saved=round((broadcast[k] - totals[k]) * lab.price.amount, 2) if lab.price else None,
@@ -692,7 +692,7 @@ def build_fact_sheet(*, field: Any, labels: Sequence[LabelDoc], summary: Mapping
         strategy=strategy, units=system,
         area=AreaFacts(
             field_ha=round(field_ha, 4), sprayable_ha=round(sprayable_ha, 4), treated_ha=round(treated_ha, 4),
-            treated_share_pct=round(100.0 * treated_ha / field_ha, 1) if field_ha > 0 else 0.0,
+            treated_share_pct=round(100.0 * treated_ha / field_ha, 4) if field_ha > 0 else 0.0,
             field_acre=round(field_ha / ACRE_HA, 3) if us else None,
             treated_acre=round(treated_ha / ACRE_HA, 3) if us else None,
             unsprayed_buffer_ha=round(max(field_ha - sprayable_ha, 0.0), 4),

@@ -95,7 +95,8 @@ def _localised(name: str, lang: str) -> str:
     words: dict[str, str] = locale_data(lang)["map"]
     text = _template(name).replace("{{lang}}", lang)
     text = _WORD.sub(lambda m: html.escape(words[m.group(1)]), text)
-    return text.replace("{{words}}", html.escape(json.dumps(words, ensure_ascii=False), quote=True))
+    data = {**words, "crops": locale_data(lang)["crops"]}
+    return text.replace("{{words}}", html.escape(json.dumps(data, ensure_ascii=False), quote=True))
 
 
 def _page(request: Request, name: str) -> HTMLResponse:

@@ -49,7 +49,8 @@ def test_key_lines_en_us(us_facts):
     assert parts.steps[2] == ("Total Roundup PowerMAX: 2.47 gal (9.35 L), against 9.58 gal for a broadcast: "
                               "7.1 gal saved (74%), worth $175.")
     assert parts.steps[4].startswith("Tank plan: 1 tank load, with a 793 gal tank at 16 gal per acre")
-    assert parts.steps[5] == ("The only tank: 159 gal of mix, that is 155 gal of water + 316.3 fl oz Roundup PowerMAX "
+    # 316 fl oz is more than a gallon: written in gallons (2.47 gal), the smaller amount in fl oz
+    assert parts.steps[5] == ("The only tank: 159 gal of mix, that is 155 gal of water + 2.47 gal Roundup PowerMAX "
                               "and 126.52 fl oz Engenia; it sprays 9.88 acres.")
     warnings = dict(parts.warnings)
     assert warnings["buffers"] == (
@@ -186,8 +187,9 @@ def test_tank_plan_in_us_units_for_a_us_field() -> None:
     assert plan is not None and plan.unit_system == "us" and plan.volume_unit == "gal"
     assert (plan.loads, plan.full_tanks, plan.last_tank) == (3, 3, None)
     assert plan.full_tank is not None and abs(plan.full_tank.area - 200 / 3) < 1e-3
-    # 32 fl oz/acre x 66.67 acres = 2133 fl oz a tank (the dosing factor 0.07308 L/ha is rounded: 0.1 %)
-    assert abs(plan.full_tank.products[0].amount - 32 * 200 / 3) < 0.002 * 32 * 200 / 3
+    # 32 fl oz/acre x 66.67 acres = 2133 fl oz = 16.67 gal a tank (the dosing factor 0.07308 L/ha is rounded: 0.1 %)
+    assert plan.full_tank.products[0].unit == "gal"
+    assert abs(plan.full_tank.products[0].amount - 32 * 200 / 3 / 128) < 0.002 * 32 * 200 / 3 / 128
     parts = builtin_parts(facts, "en")
     assert any(s.startswith("Each of the 3 full tanks: ") and "sprays 66.67 acres" in s for s in parts.steps)
     assert check_answer(parts, facts, "en").ok
@@ -195,3 +197,17 @@ def test_tank_plan_in_us_units_for_a_us_field() -> None:
                               labels=[glyphosate_us()], summary=summary, strategy="broadcast",
                               sprayer={"tank_l": 1000 * gal}, unit_system="metric")
     assert metric.tank_plan is not None and metric.tank_plan.volume_unit == "L" and metric.units == "metric"
+
+
+@pytest.mark.parametrize(("lang", "shown"), [("en", "93%"), ("fr", "93\u00a0%"), ("de", "93\u00a0%")])
+def test_control_is_rounded_once(lang: str, shown: str) -> None:
+    """93.47 % reads 93 % (as on the map), not 94 % after a first rounding to 93.5."""
+    from app.advice.examples import mesotrione_fr
+
+    summary = {"field_area_ha": 10.0, "treated_area_ha": 2.0, "product_total": [3.0], "broadcast_total": [15.0],
+               "saving_pct": [80.0], "species": ["CHEAL"], "control_pct": [93.47]}
+    facts = build_fact_sheet(field={"name": "F", "crop": "maize", "country": "FR"}, labels=[mesotrione_fr()],
+                             summary=summary, strategy="threshold",
+                             species_names={"CHEAL": {"en": "fat hen", "fr": "chénopode blanc", "de": "Gänsefuß"}})
+    line = next(s for s in builtin_parts(facts, lang).steps if "CHEAL" in s)
+    assert line.endswith(f"{shown}."), line

@@ -227,19 +227,19 @@
     const box = clear(document.getElementById("summary"));
     const share = s.field_area_ha ? (100 * s.treated_area_ha) / s.field_area_ha : null;
     const grid = el("div", { class: "stats" }, [
-      stat("Treated area", `${num(s.treated_area_ha, 2)} ha`, `of ${num(s.field_area_ha, 2)} ha (${pct(share, 0)})`),
+      stat(t("treated_area", "Treated area"), area(s.treated_area_ha), `${t("of", "of")} ${area(s.field_area_ha)} (${pct(share, 0)})`),
     ]);
     d.products.forEach((p) => {
-      grid.append(stat(p.name, `${num(p.total, 2)} ${p.total_unit}`, `broadcast ${num(p.broadcast_total, 2)} ${p.total_unit}`));
-      grid.append(stat("Saving vs broadcast", pct(p.saving_pct, 0), `${num(p.broadcast_total - p.total, 2)} ${p.total_unit} less`));
+      grid.append(stat(p.name, `${num(p.total, 2)} ${p.total_unit}`, `${t("broadcast", "broadcast")} ${num(p.broadcast_total, 2)} ${p.total_unit}`));
+      grid.append(stat(t("saving", "Saving vs broadcast"), pct(p.saving_pct, 0), `${num(p.broadcast_total - p.total, 2)} ${p.total_unit} ${t("less", "less")}`));
     });
-    if (s.herbicide_cost) grid.append(stat("Herbicide cost", money(s.herbicide_cost, d.currency), s.money_saved ? `${money(s.money_saved, d.currency)} saved` : null));
-    if (s.tank_loads) grid.append(stat("Tank loads", num(s.tank_loads, 0), `${num(s.spray_volume_l, 0)} L spray volume`));
+    if (s.herbicide_cost) grid.append(stat(t("herbicide_cost", "Herbicide cost"), money(s.herbicide_cost, d.currency), s.money_saved ? `${money(s.money_saved, d.currency)} ${t("saved", "saved")}` : null));
+    if (s.tank_loads) grid.append(stat(t("tank_loads", "Tank loads"), num(s.tank_loads, 0), `${num(s.spray_volume_l, 0)} L ${t("spray_volume", "spray volume")}`));
     box.append(grid);
     if (s.species && s.species.length && s.control_pct) {
       const rows = s.species.map((code, i) => el("tr", {}, [el("td", { text: code }),
-        el("td", { class: "num", text: s.control_pct[i] === null ? "not on label" : pct(s.control_pct[i], 0) })]));
-      box.append(el("table", { class: "mini" }, [el("thead", {}, el("tr", {}, [el("th", { text: "Species" }), el("th", { class: "num", text: "Expected control" })])),
+        el("td", { class: "num", text: s.control_pct[i] === null ? t("not_on_label", "not on label") : pct(s.control_pct[i], 0) })]));
+      box.append(el("table", { class: "mini" }, [el("thead", {}, el("tr", {}, [el("th", { text: t("species", "Species") }), el("th", { class: "num", text: t("expected_control", "Expected control") })])),
         el("tbody", {}, rows)]));
     }
     if (s.yield_loss_pct !== undefined) {
@@ -471,7 +471,7 @@
     document.getElementById("title").textContent = doc.field.name;
     const strat = STRATEGY[doc.prescription.strategy.name] || doc.prescription.strategy.name;
     document.getElementById("subtitle").textContent =
-      `Rx ${rxId} · ${strat} · ${doc.products.map((p) => p.name).join(" + ")} · ${doc.field.crop.replace("_", " ")}${doc.field.growth_stage_bbch ? `, BBCH ${doc.field.growth_stage_bbch}` : ""} · ${area(doc.field.area_ha)}`;
+      `Rx ${rxId} · ${strat} · ${doc.products.map((p) => p.name).join(" + ")} · ${(T.crops && T.crops[doc.field.crop]) || doc.field.crop.replace("_", " ")}${doc.field.growth_stage_bbch ? `, BBCH ${doc.field.growth_stage_bbch}` : ""} · ${area(doc.field.area_ha)}`;
 
     const map = DW.baseMap("map", state.cfg);
     state.map = map;
