@@ -22,7 +22,7 @@ from app.advice.builtin import AdviceParts
 from app.advice.facts import FactSheet
 
 PROMPT_VERSION = "advice-llm/1"
-LANGUAGE_NAMES = {"en": "English", "fr": "French"}
+LANGUAGE_NAMES = {"en": "English", "fr": "French", "de": "German"}
 
 ANSWER_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -87,7 +87,7 @@ class _Answer(BaseModel):
 
 def build_messages(facts: FactSheet, lang: str) -> list[ChatCompletionMessageParam]:
     """The chat messages for ``facts`` in ``lang``: instructions, then the facts as JSON."""
-    decimal = "," if lang == "fr" else "."
+    decimal = "," if lang in ("fr", "de") else "."
     payload = {
         "language": lang,
         "required_warnings": list(facts.mandatory_warnings),
