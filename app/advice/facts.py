@@ -16,16 +16,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.advice.tank_plan import TankPlan, UnitSystem, tank_plan, unit_system_for
 from app.advice.weather import GUST_FACTOR, Forecast, WeatherCheck, check_weather, default_wind_max_kmh
-from app.api.schemas.label import LabelDoc
+from app.domain.label import LabelDoc
+from app.domain.units import ACRE_IN_HA as ACRE_HA
+from app.domain.units import MILE_IN_KM as MILE_KM
+from app.domain.units import canonical_unit, from_canonical_rate, to_canonical_rate
 from app.dosing.prescribe import Strategy
 from app.dosing.sprayer import SprayerProfile
-from app.dosing.units import canonical_unit, from_canonical_rate, to_canonical_rate
 
 FACTS_VERSION = "2"
-# One international acre in hectares and one mile in km: unit facts that
-# app.dosing.units does not carry yet (it knows rates and lengths only).
-ACRE_HA = 0.40468564224
-MILE_KM = 1.609344
 
 # The unit a label's total is counted in: gallons for US liquid rates, pounds for US solids.
 TOTAL_UNIT: dict[str, str] = {

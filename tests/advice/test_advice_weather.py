@@ -147,7 +147,7 @@ def test_naive_times_and_gaps_are_refused():
 # --- issue 13: reasons per ruled-out block, gusts, national default wind, past hours, dates with the year ---
 
 def _silent_label():  # type: ignore[no-untyped-def]
-    from app.api.schemas.label import LabelDoc
+    from app.domain.label import LabelDoc
 
     return LabelDoc.model_validate({
         "name": "Quiet 1", "country": "FR", "formulation": "liquid",

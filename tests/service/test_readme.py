@@ -55,7 +55,7 @@ def test_readme_walkthrough_runs(tmp_path: Path) -> None:
         assert (tmp_path / "rx.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         for z in ("rx-jd.zip", "rx-isoxml.zip"):
             assert (tmp_path / z).read_bytes()[:2] == b"PK"
-        assert "1,5 L/ha" in run.stdout and "Zones non traitées" in run.stdout  # French advice, its buffer
+        assert "1,5 L/ha" in run.stdout and "zones non traitées laissent" in run.stdout  # French advice, its buffer
     finally:
         server.terminate()
         out, _ = server.communicate(timeout=20)
