@@ -16,12 +16,12 @@ from app.advice.facts import BufferFacts, FactSheet, ProductFacts, SpeciesFacts,
 from app.advice.locales import LANGS, crop_name, locale_data
 from app.advice.number_format import format_day, format_money, format_number, format_percent, style_for
 from app.advice.tank_plan import TankLoad, TankPlan, TankProduct
+from app.domain.units import MILE_IN_KM
 
 # How many decimals each kind of quantity is written with (trailing zeros dropped).
 DECIMALS: dict[str, int] = {"rate": 2, "total": 2, "area": 2, "pct": 0, "m": 0, "distance": 1, "h": 1,
                             "days": 0, "kmh": 0, "mph": 0, "money": 0, "temp": 0, "density": 1,
                             "tank": 0, "water": 0, "amount": 2, "carrier": 0}
-MILE_KM = 1.609344
 
 TEMPLATES: dict[str, dict[str, str]] = {lang: locale_data(lang)["templates"] for lang in LANGS}
 
@@ -105,7 +105,7 @@ class _Words:
         """``10 mph (16 km/h)`` for US customary, ``19 km/h`` otherwise."""
         if not self.us:
             return self.qty(kmh, "km/h", "kmh")
-        mph = round(kmh / MILE_KM, 1) if mph is None else mph
+        mph = round(kmh / MILE_IN_KM, 1) if mph is None else mph
         return f"{self.qty(mph, 'mph', 'mph')} ({self.qty(kmh, 'km/h', 'kmh')})"
 
     def wind_range(self, kmin: float, kmax: float) -> str:
@@ -113,7 +113,7 @@ class _Words:
             return self.wind(kmax)
         if not self.us:
             return f"{self.num(kmin, 'kmh')}{self.t['to']}{self.qty(kmax, 'km/h', 'kmh')}"
-        mmin, mmax = round(kmin / MILE_KM, 1), round(kmax / MILE_KM, 1)
+        mmin, mmax = round(kmin / MILE_IN_KM, 1), round(kmax / MILE_IN_KM, 1)
         return (f"{self.num(mmin, 'mph')}{self.t['to']}{self.qty(mmax, 'mph', 'mph')} "
                 f"({self.num(kmin, 'kmh')}{self.t['to']}{self.qty(kmax, 'km/h', 'kmh')})")
 

@@ -26,15 +26,18 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.domain.units import ACRE_IN_HA, LB_KG, US_FL_OZ_L
+
 UnitSystem = Literal["metric", "us"]
 UNIT_SYSTEMS: tuple[str, ...] = ("metric", "us")
 
-# Volumes and masses of one unit, in litres or kilograms (exact US customary definitions:
-# 1 US gal = 231 in³ = 3.785411784 L; 1 lb = 0.45359237 kg).
-LITRES_PER: dict[str, float] = {"L": 1.0, "mL": 1e-3, "gal": 3.785411784, "qt": 3.785411784 / 4,
-                                "pt": 3.785411784 / 8, "fl oz": 3.785411784 / 128}
-KG_PER: dict[str, float] = {"kg": 1.0, "g": 1e-3, "lb": 0.45359237, "oz": 0.45359237 / 16}
-HA_PER_ACRE = 0.40468564224
+# Volumes and masses of one unit, in litres or kilograms, from the exact US customary definitions
+# in app.domain.units (1 US fl oz = 1/128 gal of 231 in³; 1 lb = 0.45359237 kg).
+_GAL_L = float(US_FL_OZ_L * 128)
+LITRES_PER: dict[str, float] = {"L": 1.0, "mL": 1e-3, "gal": _GAL_L, "qt": _GAL_L / 4, "pt": _GAL_L / 8,
+                                "fl oz": float(US_FL_OZ_L)}
+KG_PER: dict[str, float] = {"kg": 1.0, "g": 1e-3, "lb": float(LB_KG), "oz": float(LB_KG) / 16}
+
 # Countries whose farmers work in US customary units (CLDR measurementSystem "US").
 US_CUSTOMARY_COUNTRIES: frozenset[str] = frozenset({"US", "LR", "MM"})
 
@@ -130,7 +133,7 @@ def tank_plan(*, spray_volume_l: float, treated_ha: float, tank_l: float,
     us = unit_system == "us"
     vol_unit, area_unit = ("gal", "acre") if us else ("L", "ha")
     l_per_vol = LITRES_PER[vol_unit]
-    ha_per_area = HA_PER_ACRE if us else 1.0
+    ha_per_area = ACRE_IN_HA if us else 1.0
     carrier_l_ha = spray_volume_l / treated_ha if treated_ha > 0 else 0.0
     units = [_amount_unit(rate_unit, canon, unit_system) for _n, _t, canon, rate_unit in products]
 

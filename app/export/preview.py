@@ -22,6 +22,7 @@ from shapely.geometry.base import BaseGeometry
 
 from app.advice.locales import LANGS, locale_data
 from app.advice.number_format import format_number, format_percent
+from app.domain.units import ACRE_IN_HA
 from app.dosing.grid import GridSpec
 from app.export.job import ExportError, ExportFile, ExportJob
 from app.export.names import file_stem
@@ -39,7 +40,6 @@ _OUTSIDE = (255, 255, 255)
 _INK = (33, 37, 41)
 _MUTED = (108, 117, 125)
 MAP_PX = 640
-HA_PER_ACRE = 0.40468564224
 
 
 @cache
@@ -93,7 +93,7 @@ class _Words:
 
     def area(self, ha: float) -> str:
         if self.us:
-            return f"{self.num(ha / HA_PER_ACRE)} {self.t['acres']}"
+            return f"{self.num(ha / ACRE_IN_HA)} {self.t['acres']}"
         return f"{self.num(ha * 10_000, 0)} m²" if ha < 0.1 else f"{self.num(ha)} ha"
 
     def length(self, m: float) -> str:
