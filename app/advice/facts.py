@@ -285,10 +285,11 @@ class FactSheet(_Frozen):
             *(x.control_pct for s in self.species for x in s.alternatives))
         add("t/ha", e.expected_yield_t_ha)
         if self.weather is not None:
-            add("mph", *(round(h.wind_kmh / MILE_KM, 1) for h in self.weather.hours),
-                *(round(h.gust_kmh / MILE_KM, 1) for h in self.weather.hours if h.gust_kmh is not None),
-                *(round(w.wind_kmh_min / MILE_KM, 1) for w in self.weather.windows),
-                *(round(w.wind_kmh_max / MILE_KM, 1) for w in self.weather.windows))
+            # winds in mph as the advice writes them (whole mph), so the check reads them at that precision
+            add("mph", *(round(h.wind_kmh / MILE_KM) for h in self.weather.hours),
+                *(round(h.gust_kmh / MILE_KM) for h in self.weather.hours if h.gust_kmh is not None),
+                *(round(w.wind_kmh_min / MILE_KM) for w in self.weather.windows),
+                *(round(w.wind_kmh_max / MILE_KM) for w in self.weather.windows))
         t = self.tank_plan
         if t is not None:
             add(t.volume_unit, t.tank_volume, t.total_volume, t.total_water)
@@ -458,7 +459,8 @@ def _with_target(s: SpeciesFacts, target_pct: float, others: Sequence[LabelDoc])
         for lab in others:
             c = _control_at_max(lab, s.code)
             if c is not None and c >= target_pct:
-                alternatives.append(AlternativeFacts(product=lab.name, group=_group(lab), control_pct=c))
+                # whole per cent, as the advice states it
+                alternatives.append(AlternativeFacts(product=lab.name, group=_group(lab), control_pct=float(round(c))))
     alternatives.sort(key=lambda a: -a.control_pct)
     return s.model_copy(update={"target_pct": target_pct, "below_target": below,
                                 "alternatives": tuple(alternatives[:3])})
@@ -475,12 +477,12 @@ def _economy(summary: Mapping[str, Any], params: Mapping[str, Any], strategy: st
     extra = cost = net = None
     trades = False
     if loss is not None and loss_b is not None and strategy != "broadcast":
-        extra = round(float(loss) - float(loss_b), 3)
-        cost = round(max(extra, 0.0) / 100.0 * yield_t_ha * field_ha * price, 2)
-        net = None if money is None else round(float(money) - cost, 2)
+        extra = round(float(loss) - float(loss_b), 1)  # % of yield to one decimal, as the advice states it
+        cost = float(round(max(extra, 0.0) / 100.0 * yield_t_ha * field_ha * price))
+        net = None if money is None else float(round(float(money)) - cost)
         trades = extra > 0 and cost >= 0.5
     return EconomyFacts(
-        money_saved=None if money is None else round(float(money), 2), currency=currency,
+        money_saved=None if money is None else float(round(float(money))), currency=currency,
         yield_loss_pct=loss, yield_loss_broadcast_pct=loss_b, extra_yield_loss_pct=extra, yield_cost=cost,
         net_gain=net, crop_price_per_t=price, expected_yield_t_ha=yield_t_ha, trades_yield=trades)
 
@@ -581,7 +583,8 @@ def build_fact_sheet(*, field: Any, labels: Sequence[LabelDoc], summary: Mapping
             broadcast_total=round(bcast, 4), saved=round(bcast - total, 4), saving_pct=round(saving[k], 4),
             price=lab.price.amount if lab.price else None, price_per=lab.price.per if lab.price else None,
             currency=lab.price.currency if lab.price else None,
-            money_saved=round((broadcast[k] - totals[k]) * lab.price.amount, 2) if lab.price else None,
+            # money in whole units, as every output writes it (one rounding step)
+            money_saved=float(round((broadcast[k] - totals[k]) * lab.price.amount)) if lab.price else None,
             rei_h=lab.rei_h, phi_days=lab.phi_days,
             min_days_between_applications=lab.min_days_between_applications,
             weather=WeatherLimitFacts(
@@ -637,11 +640,11 @@ def build_fact_sheet(*, field: Any, labels: Sequence[LabelDoc], summary: Mapping
     if restrictions.wind_max_kmh is None:
         restrictions = restrictions.model_copy(update={"wind_max_kmh": default_wind_max_kmh(country)})
         source = "national_default"
-    gust = round(restrictions.wind_max_kmh * GUST_FACTOR, 1) if restrictions.wind_max_kmh else None
+    gust = float(round(restrictions.wind_max_kmh * GUST_FACTOR)) if restrictions.wind_max_kmh else None
     restrictions = restrictions.model_copy(update={
         "wind_min_mph": _mph(restrictions.wind_min_kmh, us),
         "wind_max_mph": _mph(restrictions.wind_max_kmh, us), "wind_max_source": source,
-        "gust_max_kmh": gust, "gust_max_mph": _mph(gust, us)})
+        "gust_max_kmh": gust, "gust_max_mph": None if gust is None or not us else float(round(gust / MILE_KM))})
 
     moneys = [p.money_saved for p in products]
     currencies = {p.currency for p in products}

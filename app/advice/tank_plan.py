@@ -142,8 +142,9 @@ def tank_plan(*, spray_volume_l: float, treated_ha: float, tank_l: float,
         prods = tuple(_product(name, total * share, canon, u)
                       for (name, total, canon, _r), u in zip(products, units, strict=True))
         liquid_l = sum(p.amount_canonical for p in prods if p.canonical_unit == "L")
-        return TankLoad(volume=round(volume_l / l_per_vol, 3),
-                        water=round(max(volume_l - liquid_l, 0.0) / l_per_vol, 3),
+        # whole litres or gallons: what a tank gauge shows and what the advice writes
+        return TankLoad(volume=round(volume_l / l_per_vol),
+                        water=round(max(volume_l - liquid_l, 0.0) / l_per_vol),
                         area=round(volume_l / carrier_l_ha / ha_per_area, 4) if carrier_l_ha else 0.0,
                         products=prods)
 
@@ -157,8 +158,8 @@ def tank_plan(*, spray_volume_l: float, treated_ha: float, tank_l: float,
     whole = load(spray_volume_l) if spray_volume_l > 0 else None
     return TankPlan(
         unit_system=unit_system, volume_unit=vol_unit, area_unit=area_unit,
-        tank_volume=round(tank_l / l_per_vol, 3), tank_volume_l=tank_l,
-        carrier_rate=round(carrier_l_ha / l_per_vol * ha_per_area, 3), carrier_l_ha=round(carrier_l_ha, 3),
+        tank_volume=round(tank_l / l_per_vol), tank_volume_l=tank_l,
+        carrier_rate=round(carrier_l_ha / l_per_vol * ha_per_area), carrier_l_ha=round(carrier_l_ha, 3),
         loads=full + (1 if rest > 0 else 0), full_tanks=full,
         full_tank=load(tank_l) if full else None, last_tank=load(rest) if rest > 0 else None,
         total_volume=whole.volume if whole else 0.0, total_water=whole.water if whole else 0.0,

@@ -279,7 +279,7 @@ def check_weather(forecast: Forecast, labels: Sequence[LabelDoc], *,
     rainy = [h.rain_mm >= RAIN_MIN_MM for h in hours]
     label_limits = [lab.weather.wind_max_kmh for lab in labels if lab.weather.wind_max_kmh is not None]
     wind_max = min(label_limits) if label_limits else default_wind_max_kmh(country)
-    gust_max = round(wind_max * GUST_FACTOR, 1)
+    gust_max = float(round(wind_max * GUST_FACTOR))  # whole km/h, as the advice states it
     verdicts: list[HourVerdict] = []
     skipped = 0
     for i, h in enumerate(hours):

@@ -147,7 +147,7 @@ def test_check_rejects_a_french_decimal_point(fr_facts):
 @pytest.mark.parametrize(("lang", "line"), [
     ("fr", "Plan de cuve\u00a0: 2 cuves, cuve de 3\u202f000 L à 150 L par ha"),
     ("en", "Tank plan: 2 tank loads, with a 3,000 L tank at 150 L per ha"),
-    ("de", "Tankplan: 2 Tankfüllungen, mit einem 3.000 L-Tank bei 150 L je ha")])
+    ("de", "Tankplan: 2 Tankfüllungen, Tankgröße 3.000 L, bei 150 L Brühe je Hektar")])
 def test_tank_plan_full_and_last_tank_add_up(lang: str, line: str) -> None:
     """36 ha at 150 L/ha = 5400 L: one full 3000 L tank (20 ha) and a last tank of 2400 L (16 ha)."""
     from app.advice.examples import mesotrione_fr
