@@ -30,9 +30,9 @@ Problems, each a :class:`Problem` code (``rule`` says which rule or role):
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 
 from app.advice.builtin import AdviceParts
 from app.advice.fact_text import DECIMALS, PLACEHOLDER, fact_table
