@@ -41,7 +41,7 @@ def test_prescribe_for_an_iowa_field_prints_acres_gallons_and_mph_first(
                  "--label", str(DATA_DIR / "labels" / "enlist-one.json"), "--format", "png", "--out", str(tmp_path)])
     assert code == 0
     out = capsys.readouterr().out
-    summary = out.splitlines()[0]
+    summary = next(line for line in out.splitlines() if line.startswith("Story County"))
     assert " acres (" in summary and " ha (" not in summary  # acres first, hectares in brackets
     assert " gal tank at " in out and " gal per acre" in out and " gal of water" in out
     assert "10 mph (16 km/h)" in out
@@ -137,7 +137,7 @@ def test_sprayer_profile_changes_the_prescription(tmp_path: Path, capsys: pytest
     assert b["treated_area_ha"] > a["treated_area_ha"]  # 6 m sections cannot spot-spray as tightly
 
 
-@pytest.mark.parametrize(("lang", "words"), [("en", "Steps:"), ("fr", "Étapes :")])
+@pytest.mark.parametrize(("lang", "words"), [("en", "Steps:"), ("fr", "Étapes\u00a0:"), ("de", "Schritte:")])
 def test_advice_command_in_each_language(lang: str, words: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["advice", "--field", str(IA / "field.json"), "--weed-map", str(IA / "weed_map.json"),
                  "--label", ROUNDUP, "--lang", lang]) == 0
