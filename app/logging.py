@@ -59,7 +59,7 @@ class RequestMiddleware:
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers", []))
-        request_id = headers.get(b"x-request-id", b"").decode()[:64] or uuid.uuid4().hex[:16]
+        request_id = _request_id(headers.get(b"x-request-id", b""))
         start = time.perf_counter()
         status = {"code": 500}
         path = scope.get("path", "")
@@ -77,7 +77,7 @@ class RequestMiddleware:
         if headers.get(b"content-encoding", b"").strip().lower() == b"gzip":
             # Bodies from mobile links often come gzipped: inflate as they arrive,
             # holding the inflated size to the same limit (no zip bombs).
-            gunzip = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            gunzip = _Gunzip()
             scope = dict(scope)
             scope["headers"] = [(k, v) for k, v in scope["headers"]
                                 if k not in (b"content-encoding", b"content-length")]
@@ -89,9 +89,8 @@ class RequestMiddleware:
                 body = message.get("body", b"")
                 if gunzip is not None:
                     try:
-                        body = gunzip.decompress(body, limit - received + 1)
-                        if not message.get("more_body", False):
-                            body += gunzip.flush()
+                        body = gunzip.inflate(body, limit - received + 1,
+                                              last=not message.get("more_body", False))
                     except zlib.error as exc:
                         raise HTTPException(400, f"gzip body cannot be inflated: {exc}") from None
                     message = {**message, "body": body}
@@ -115,6 +114,44 @@ class RequestMiddleware:
             _log(scope, 500, start, request_id, exc_info=True)
             raise
         _log(scope, status["code"], start, request_id)
+
+
+_ID_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-")
+
+
+def _request_id(given: bytes) -> str:
+    """The caller's X-Request-Id if it is a short token of safe ASCII, else a fresh id.
+
+    It is echoed in a response header and in logs, so nothing else (non-UTF-8
+    bytes, spaces, control characters) may pass through.
+    """
+    if 0 < len(given) <= 64 and all(b in _ID_CHARS for b in given):
+        return given.decode("ascii")
+    return uuid.uuid4().hex[:16]
+
+
+class _Gunzip:
+    """Inflates a gzip body of one or more members (RFC 1952 allows several), bounded in output."""
+
+    def __init__(self) -> None:
+        self._z = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        self._started = False  # the current member has received input
+
+    def inflate(self, data: bytes, max_out: int, *, last: bool) -> bytes:
+        out = b""
+        while data:
+            self._started = True
+            out += self._z.decompress(data, max(1, max_out - len(out)))
+            if len(out) >= max_out or not self._z.eof:
+                break  # over the cap (the caller answers 413) or the member goes on in the next chunk
+            data = self._z.unused_data
+            self._z = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            self._started = False
+        if last and self._started and not self._z.eof and len(out) < max_out:
+            out += self._z.flush()
+            if not self._z.eof:
+                raise zlib.error("the gzip stream is truncated")
+        return out
 
 
 def _too_large(limit: int, streamed: bool) -> str:

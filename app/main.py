@@ -10,7 +10,9 @@ from sqlalchemy import Engine
 
 from app import __version__
 from app import logging as dw_logging
+from app import budgets
 from app.api import errors
+from app.api.guards import JsonGuard
 from app.api.routes import dose_response, fields, meta, prescriptions, products
 from app.models.db import make_engine, session_factory
 from app.models.migrate import upgrade
@@ -31,6 +33,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
                migrate: bool = True) -> FastAPI:
     """Build the app; migrations run at start unless ``migrate`` is False."""
     settings = settings or get_settings()
+    budgets.configure(settings.budgets)
     dw_logging.configure(settings.log_level, settings.log_json)
     owns_engine = engine is None
     engine = engine or make_engine(settings.resolved_database_url)
@@ -53,6 +56,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     for router in (meta.router, fields.router, products.router, prescriptions.router, dose_response.router):
         app.include_router(router)
     _optional_routers(app)
+    errors.document_errors(app)
+    # Inner first: JsonGuard sees bodies already size-limited (and inflated) by RequestMiddleware.
+    app.add_middleware(JsonGuard)
     app.add_middleware(dw_logging.RequestMiddleware, max_body_bytes=settings.max_body_bytes,
                        max_upload_bytes=settings.max_upload_bytes, upload_suffixes=("/weed-maps/geotiff",))
     return app

@@ -9,6 +9,9 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.budgets import DEFAULT as DEFAULT_BUDGETS
+from app.budgets import Budgets
+
 
 class Settings(BaseSettings):
     """Everything the service reads from its environment.
@@ -33,6 +36,19 @@ class Settings(BaseSettings):
     llm_api_key: str | None = None
     llm_timeout_s: float = Field(default=20.0, gt=0)
     map_tiles_url: str | None = Field(default=None, description="optional background tiles, {z}/{x}/{y}")
+    # Per-request budgets (app/budgets.py; README "Limits"): checked before anything is allocated.
+    max_grid_cells: int = Field(default=DEFAULT_BUDGETS.grid_cells, gt=0)
+    max_species_per_map: int = Field(default=DEFAULT_BUDGETS.species_per_map, gt=0)
+    max_map_values: int = Field(default=DEFAULT_BUDGETS.map_values, gt=0)
+    max_geometry_vertices: int = Field(default=DEFAULT_BUDGETS.geometry_vertices, gt=0)
+    max_import_records: int = Field(default=DEFAULT_BUDGETS.import_records, gt=0)
+    max_detection_points: int = Field(default=DEFAULT_BUDGETS.detection_points, gt=0)
+    max_fit_points: int = Field(default=DEFAULT_BUDGETS.fit_points, gt=0)
+    max_fit_curves: int = Field(default=DEFAULT_BUDGETS.fit_curves, gt=0)
+    max_header_kb: int = Field(default=16, gt=0, description="request line + headers above this are refused "
+                                                               "by the HTTP server (431/400)")
+    shutdown_grace_s: float = Field(default=30.0, gt=0, description="on SIGTERM, requests still running after "
+                                                                      "this are cut off")
 
     @model_validator(mode="after")
     def _safe_outside_development(self) -> Settings:
@@ -45,6 +61,13 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'dosewise.sqlite3').resolve()}"
+
+    @property
+    def budgets(self) -> Budgets:
+        return Budgets(grid_cells=self.max_grid_cells, species_per_map=self.max_species_per_map,
+                       map_values=self.max_map_values, geometry_vertices=self.max_geometry_vertices,
+                       import_records=self.max_import_records, detection_points=self.max_detection_points,
+                       fit_points=self.max_fit_points, fit_curves=self.max_fit_curves)
 
     @property
     def max_body_bytes(self) -> int:

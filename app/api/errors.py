@@ -12,8 +12,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.budgets import BudgetExceeded
 from app.dosing.prescribe import DosingError
 from app.dosing.units import UnitError
 from app.geo import GeometryError
@@ -35,6 +37,7 @@ class Conflict(RuntimeError):
 
 
 STATUS: list[tuple[type[Exception], int, str]] = [
+    (BudgetExceeded, 413, "over_budget"),
     (NotFound, 404, "not_found"),
     (Forbidden, 403, "forbidden"),
     (Conflict, 409, "conflict"),
@@ -48,6 +51,46 @@ STATUS: list[tuple[type[Exception], int, str]] = [
 def register_extra(exc_type: type[Exception], status: int, code: str) -> None:
     """Let a capability (export, advice, ...) add its errors to the table."""
     STATUS.insert(0, (exc_type, status, code))
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="machine-readable error code, e.g. not_found, invalid_request, over_budget")
+    message: str = Field(description="what is wrong, naming the input at fault")
+    details: Any = Field(default=None, description="per-field problems for invalid_request")
+
+
+class ErrorBody(BaseModel):
+    """The shape of every error response."""
+
+    error: ErrorDetail
+
+
+_ERROR_STATUSES: dict[int, str] = {
+    400: "The body cannot be read (bad gzip, unparseable multipart).",
+    401: "Missing, invalid, revoked or expired API key.",
+    403: "The key's role or field scope does not allow this.",
+    404: "No such resource in the caller's organisation.",
+    409: "Clashes with what is stored (e.g. an idempotency key reused with another body).",
+    413: "Over a size limit or budget; the message names the setting (DOSEWISE_...).",
+    422: "Invalid input; the message names the field at fault.",
+}
+
+
+def document_errors(app: FastAPI) -> None:
+    """Declare, on every route, the error statuses it can answer with the real ``ErrorBody`` shape.
+
+    Call after all routers are included. Routes that take no input and need no
+    key (health, version) get none of these.
+    """
+    from fastapi.routing import APIRoute
+
+    for route in app.routes:
+        if not isinstance(route, APIRoute) or not route.include_in_schema:
+            continue
+        if not route.path.startswith("/v1"):
+            continue
+        for status, description in _ERROR_STATUSES.items():
+            route.responses.setdefault(status, {"model": ErrorBody, "description": description})
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from app.advice import Advice as AdviceText
 from app.advice import FactsError, Forecast, LLMConfig, build_fact_sheet, write_advice
 from app.api.deps import Agronomist, Reader, SessionDep
 from app.api.errors import NotFound, register_extra
+from app.pipeline import InputError
 from app.api.routes.prescriptions import owned_prescription
 from app.api.schemas.label import LabelDoc
 from app.models import repo
@@ -30,7 +31,7 @@ Format = Literal["json", "text", "markdown"]
 class AdviceRequest(BaseModel):
     """Ask for (new) advice, optionally with an hourly forecast for the weather window."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     lang: Lang = "en"
     writer: Literal["auto", "builtin", "llm"] = "auto"
@@ -109,6 +110,9 @@ def post_advice(prescription_id: int, body: AdviceRequest, request: Request, ses
                 caller: Agronomist, format: Annotated[Format, Query()] = "json") -> Response:
     """Write the advice again, e.g. with a forecast for the spray window, and store it."""
     row = owned_prescription(session, caller, prescription_id)
+    if body.writer == "llm" and _llm(request.app.state.settings) is None:
+        raise InputError("writer: 'llm' needs a language model and none is configured on this server "
+                         "(DOSEWISE_LLM_BASE_URL, DOSEWISE_LLM_MODEL); ask for 'auto' or 'builtin'")
     advice = generate(session, row, request.app.state.settings, lang=body.lang, writer=body.writer,
                       forecast=body.forecast)
     session.commit()

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.api.deps import Reader, SessionDep
 from app.api.errors import NotFound, register_extra
+from app.api.guards import content_disposition, header_text
 from app.api.routes.prescriptions import load_core, owned_prescription
 from app.export import ExportError, ExportJob, preflight, render
 from app.models import repo
@@ -39,9 +40,9 @@ def export(prescription_id: int, fmt: str, session: SessionDep, caller: Reader,
     """The prescription as ``isoxml``, ``shapefile``, ``geojson``, ``geotiff`` or ``png``."""
     row = owned_prescription(session, caller, prescription_id)
     out = render(export_job(session, row), fmt, terminal=terminal)
-    headers = {"Content-Disposition": f'attachment; filename="{out.filename}"'}
+    headers = {"Content-Disposition": content_disposition(out.filename)}
     if out.notes:
-        headers["X-Dosewise-Notes"] = "; ".join(out.notes)[:1000]
+        headers["X-Dosewise-Notes"] = header_text("; ".join(out.notes))
     return Response(content=out.content, media_type=out.media_type, headers=headers)
 
 

@@ -29,10 +29,10 @@ _FIELD_EXAMPLE: JsonDict = {
 
 
 class SensitiveFeatureIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     kind: FeatureKind
-    name: str | None = None
+    name: str | None = Field(default=None, max_length=200)
     geometry: dict[str, Any]
 
     @field_validator("geometry")
@@ -49,14 +49,14 @@ class SensitiveFeatureIn(BaseModel):
 class FieldCreate(BaseModel):
     """A field to create: boundary as a GeoJSON Polygon or MultiPolygon, [lon, lat]."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_FIELD_EXAMPLE]})
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, json_schema_extra={"examples": [_FIELD_EXAMPLE]})
 
     name: str = Field(min_length=1, max_length=200)
     crop: str = Field(min_length=1, max_length=64, description="e.g. winter_wheat, maize, soybean")
     growth_stage_bbch: int | None = Field(default=None, ge=0, le=99)
     country: str | None = Field(default=None, min_length=2, max_length=2)
     boundary: dict[str, Any]
-    sensitive_features: list[SensitiveFeatureIn] = Field(default_factory=list)
+    sensitive_features: list[SensitiveFeatureIn] = Field(default_factory=list, max_length=1000)
 
     @field_validator("boundary")
     @classmethod

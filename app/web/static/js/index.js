@@ -43,7 +43,7 @@
       const mine = rxs.filter((r) => r.field_id === f.id);
       box.append(fieldCard(f, mine));
       L.geoJSON(f.boundary, { style: { className: "dw-boundary", color: "#1e3a2b", weight: 2, fillColor: "#8bc34a", fillOpacity: 0.35 } })
-        .bindTooltip(f.name, { sticky: true })
+        .bindTooltip(DW.esc(f.name), { sticky: true })
         .on("click", () => {
           const latest = mine.sort((a, b) => b.id - a.id)[0];
           if (latest) location.href = `/v1/prescriptions/${latest.id}/map`;

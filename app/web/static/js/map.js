@@ -43,7 +43,7 @@
                        fillColor: f.properties.colour, fillOpacity: f.properties.rate > 0 ? 0.8 : 0.22 }),
       onEachFeature: (f, layer) => {
         const p = f.properties;
-        layer.bindTooltip(`${p.product}: ${rateLabel(p.rate, p.unit)} · ${num(p.area_ha, 2)} ha`, { sticky: true });
+        layer.bindTooltip(DW.esc(`${p.product}: ${rateLabel(p.rate, p.unit)} · ${num(p.area_ha, 2)} ha`), { sticky: true });
       },
     });
   }
@@ -58,7 +58,7 @@
       out.nospray = L.geoJSON(doc.no_spray, { pane: "nospray",
         style: { className: "dw-nospray", color: "#b2182b", weight: 1.5, dashArray: "6 4",
                  fillColor: "#ef3b2c", fillOpacity: 0.28 } })
-        .bindTooltip(`No-spray zone${txt ? ` (buffers: ${txt})` : ""}`, { sticky: true }).addTo(map);
+        .bindTooltip(DW.esc(`No-spray zone${txt ? ` (buffers: ${txt})` : ""}`), { sticky: true }).addTo(map);
     }
     if (withExtras && doc.features.features.length) {
       out.features = L.geoJSON(doc.features, { pane: "features",
@@ -67,7 +67,7 @@
         pointToLayer: (f, ll) => L.circleMarker(ll, { pane: "features", radius: 8, className: "dw-feature",
                                                        color: "#fff", weight: 2, fillOpacity: 1,
                                                        fillColor: FEATURE_COLOURS[f.properties.kind] || "#444" }),
-        onEachFeature: (f, layer) => layer.bindTooltip(`${f.properties.name || f.properties.kind} (${(f.properties.kind || "").replace("_", " ")})`),
+        onEachFeature: (f, layer) => layer.bindTooltip(DW.esc(`${f.properties.name || f.properties.kind} (${(f.properties.kind || "").replace("_", " ")})`)),
       }).addTo(map);
     }
     out.zones = doc.rates.map((r) => zoneLayer(r, "zones").addTo(map));
@@ -229,8 +229,16 @@
 
   /* ---------------------------------------------------------------- exports */
 
+  // Headers carrying user text are RFC 8187 encoded (UTF-8''%..) when not plain ASCII.
+  function headerText(value) {
+    if (!value || !value.startsWith("UTF-8''")) return value;
+    try { return decodeURIComponent(value.slice(7)); } catch (e) { return value; }
+  }
+
   function filenameFrom(res, fallback) {
     const cd = res.headers.get("Content-Disposition") || "";
+    const star = cd.match(/filename\*=UTF-8''([^;]+)/i);
+    if (star) return headerText("UTF-8''" + star[1]);
     const m = cd.match(/filename="?([^";]+)"?/);
     return m ? m[1] : fallback;
   }
@@ -248,7 +256,7 @@
       document.body.append(a); a.click(); a.remove();
       setTimeout(() => URL.revokeObjectURL(url), 60000);
       window.dwLastDownload = { format: fmt, filename: name, bytes: blob.size, type: blob.type,
-                                notes: res.headers.get("X-Dosewise-Notes") };
+                                notes: headerText(res.headers.get("X-Dosewise-Notes")) };
       out.textContent = `Saved ${name} (${DW.bytes(blob.size)})${window.dwLastDownload.notes ? ` — ${window.dwLastDownload.notes}` : ""}`;
       out.dataset.kind = "ok";
     } catch (e) {
