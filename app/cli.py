@@ -105,9 +105,9 @@ Dosewise is starting on {base}  (database: {settings.resolved_database_url})
   demo key:    {key}
   try:         curl -H "Authorization: Bearer {key}" {base}/v1/fields
 """, flush=True)
-    # Headers past max_header_kb are refused by h11 before any route runs; on SIGTERM,
+    # Headers past max_header_kb are refused by h11 (httptools has no such cap) before any route runs; on SIGTERM,
     # requests still running after shutdown_grace_s are cut off rather than waited for.
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning",
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", http="h11",
                 h11_max_incomplete_event_size=settings.max_header_kb * 1024,
                 timeout_graceful_shutdown=max(1, round(settings.shutdown_grace_s)))
     return 0

@@ -47,8 +47,11 @@ class RequestMiddleware:
     """
 
     def __init__(self, app: ASGIApp, max_body_bytes: int, max_upload_bytes: int | None = None,
-                 upload_suffixes: tuple[str, ...] = ()) -> None:
+                 upload_suffixes: tuple[str, ...] = (), max_header_bytes: int | None = None) -> None:
         self.app = app
+        # The HTTP server caps headers that arrive in pieces (h11); one that arrives whole is
+        # checked here, so the cap holds however the bytes came.
+        self.max_header_bytes = max_header_bytes
         self.max_body_bytes = max_body_bytes
         # Routes that stream their body to disk (rasters of hundreds of MB) get their own limit.
         self.max_upload_bytes = max_upload_bytes or max_body_bytes
@@ -65,6 +68,15 @@ class RequestMiddleware:
         path = scope.get("path", "")
         streamed = bool(self.upload_suffixes) and path.endswith(self.upload_suffixes)
         limit = self.max_upload_bytes if streamed else self.max_body_bytes
+
+        if self.max_header_bytes is not None:
+            size = sum(len(k) + len(v) + 4 for k, v in scope.get("headers", []))
+            if size > self.max_header_bytes:
+                await _send_error(send, 431, "headers_too_large",
+                                  f"request headers of {size} bytes exceed the limit of {self.max_header_bytes} "
+                                  f"bytes (DOSEWISE_MAX_HEADER_KB)", request_id)
+                _log(scope, 431, start, request_id)
+                return
 
         length = headers.get(b"content-length")
         if length is not None and length.isdigit() and int(length) > limit:

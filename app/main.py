@@ -52,15 +52,17 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.engine = engine
     app.state.session_factory = session_factory(engine)
     app.state.write_session_factory = session_factory(engine, write=True)
-    errors.install(app)
     for router in (meta.router, fields.router, products.router, prescriptions.router, dose_response.router):
         app.include_router(router)
     _optional_routers(app)
+    # after every router: their modules add to the error table when imported
+    errors.install(app)
     errors.document_errors(app)
     # Inner first: JsonGuard sees bodies already size-limited (and inflated) by RequestMiddleware.
     app.add_middleware(JsonGuard)
     app.add_middleware(dw_logging.RequestMiddleware, max_body_bytes=settings.max_body_bytes,
-                       max_upload_bytes=settings.max_upload_bytes, upload_suffixes=("/weed-maps/geotiff",))
+                       max_upload_bytes=settings.max_upload_bytes,
+                       max_header_bytes=settings.max_header_kb * 1024, upload_suffixes=("/weed-maps/geotiff",))
     return app
 
 

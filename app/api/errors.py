@@ -73,6 +73,7 @@ _ERROR_STATUSES: dict[int, str] = {
     409: "Clashes with what is stored (e.g. an idempotency key reused with another body).",
     413: "Over a size limit or budget; the message names the setting (DOSEWISE_...).",
     422: "Invalid input; the message names the field at fault.",
+    431: "Request headers over DOSEWISE_MAX_HEADER_KB.",
 }
 
 

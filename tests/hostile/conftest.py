@@ -62,6 +62,10 @@ class Hostile:
     def client(self, timeout: float = 120.0) -> httpx.Client:
         return httpx.Client(base_url=self.url, timeout=timeout)
 
+    def send(self, method: str, path: str, *, timeout: float = 120.0, **kw: Any) -> httpx.Response:
+        with self.client(timeout) as c:
+            return c.request(method, path, **kw)
+
     def rss_mib(self) -> float:
         return _kib(self.pid, "VmRSS") / 1024
 

@@ -20,11 +20,15 @@ import pytest
 import rasterio
 import shapely
 from pyogrio.raw import write as ogr_write
-from rasterio.transform import from_origin
+from affine import Affine
+from pyproj import Transformer
 
 from tests.hostile.conftest import Hostile
 
 MAX_RSS_MIB = 1200.0
+# north-west corner of the test field in its UTM zone (EPSG:32631), metres
+X0_M, Y0_M = (round(v) for v in Transformer.from_crs("EPSG:4326", "EPSG:32631", always_xy=True)
+              .transform(2.100, 48.503))
 pytestmark = pytest.mark.slow
 
 
@@ -32,7 +36,7 @@ def _json(h: Hostile, method: str, path: str, body: object | bytes, *, headers: 
           timeout: float = 120.0):  # type: ignore[no-untyped-def]
     data = body if isinstance(body, bytes) else json.dumps(body, allow_nan=True).encode()
     hdrs = {**h.auth, "Content-Type": "application/json", **(headers or {})}
-    return lambda: h.client(timeout).request(method, path, content=data, headers=hdrs)
+    return lambda: h.send(method, path, timeout=timeout, content=data, headers=hdrs)
 
 
 def _grid_doc(shape: tuple[int, int], packed: bytes, **extra: object) -> dict[str, object]:
@@ -67,7 +71,7 @@ def test_zlib_bomb_grid_inflating_past_its_shape(hostile: Hostile) -> None:
 def test_detections_with_a_centimetre_cell(hostile: Hostile) -> None:
     csv = b"lon,lat,species\n2.101,48.501,ALOMY\n"
     res = hostile.case("detections: 43-byte CSV, cell_size_m=0.01",
-                       lambda: hostile.client().post(
+                       lambda: hostile.send("POST", 
                            f"/v1/fields/{hostile.ids['field']}/weed-maps/detections?cell_size_m=0.01",
                            content=csv, headers={**hostile.auth, "Content-Type": "text/csv"}),
                        expect={413}, max_s=10, max_rss_mib=MAX_RSS_MIB)
@@ -79,17 +83,17 @@ def test_sparse_huge_geotiff(hostile: Hostile, tmp_path: Path) -> None:
     path = tmp_path / "sparse.tif"
     with rasterio.Env(SPARSE_OK=True), rasterio.open(
             path, "w", driver="GTiff", width=50_000, height=50_000, count=1, dtype="float32",
-            crs="EPSG:32631", transform=from_origin(429_000.0, 5_373_800.0, 0.01, 0.01), nodata=0.0,
+            crs="EPSG:32631", transform=Affine(0.01, 0.0, X0_M, 0.0, -0.01, Y0_M), nodata=0.0,
             tiled=True, blockxsize=512, blockysize=512, compress="deflate", SPARSE_OK=True):
         pass
     raw = path.read_bytes()
     assert len(raw) < 1_000_000
     res = hostile.case(f"GeoTIFF: sparse 50000², {len(raw) // 1024} KiB",
-                       lambda: hostile.client().post(
+                       lambda: hostile.send("POST", 
                            f"/v1/fields/{hostile.ids['field']}/weed-maps/geotiff?species=ALOMY&cell_size_m=1",
                            content=raw, headers={**hostile.auth, "Content-Type": "image/tiff"}),
                        expect={413, 422}, max_s=20, max_rss_mib=MAX_RSS_MIB)
-    assert res.status_code == 413 and "DOSEWISE_MAX_GRID_CELLS" in res.text or "overlap" in res.text
+    assert res.status_code == 413 and "DOSEWISE_MAX_GRID_CELLS" in res.text
 
 
 # ----------------------------------------------------------------------------- deep JSON
@@ -149,7 +153,7 @@ def test_non_finite_and_absurd_numbers(hostile: Hostile, name: str, method: str,
 def test_detection_csv_count_inf(hostile: Hostile) -> None:
     csv = b"lon,lat,species,count\n2.101,48.501,ALOMY,inf\n"
     hostile.case("detections CSV count inf",
-                 lambda: hostile.client().post(f"/v1/fields/{hostile.ids['field']}/weed-maps/detections",
+                 lambda: hostile.send("POST", f"/v1/fields/{hostile.ids['field']}/weed-maps/detections",
                                                content=csv, headers={**hostile.auth, "Content-Type": "text/csv"}),
                  expect={422}, max_s=10, max_rss_mib=MAX_RSS_MIB)
 
@@ -161,7 +165,7 @@ def test_detection_csv_count_inf(hostile: Hostile) -> None:
                                   "/v1/fields?offset=9223372036854775808", "/v1/fields?offset=2147483648",
                                   "/v1/fields?limit=100000000000000000000"])
 def test_huge_ids_and_paging(hostile: Hostile, path: str) -> None:
-    hostile.case(f"GET {path}", lambda: hostile.client().get(path, headers=hostile.auth),
+    hostile.case(f"GET {path}", lambda: hostile.send("GET", path, headers=hostile.auth),
                  expect={404, 422}, max_s=5, max_rss_mib=MAX_RSS_MIB)
 
 
@@ -186,16 +190,15 @@ def test_nul_and_long_strings(hostile: Hostile) -> None:
 def test_non_utf8_request_id_everywhere(hostile: Hostile) -> None:
     for path in ("/health", "/v1/fields"):
         res = hostile.case(f"X-Request-Id non-UTF-8 on {path}",
-                           lambda p=path: hostile.client().get(p, headers={**hostile.auth,
-                                                                           "X-Request-Id": b"\xff\xfe\r".decode(
-                                                                               "latin-1").strip()}),
+                           lambda p=path: hostile.send("GET", p, headers={**hostile.auth,
+                                                                           "X-Request-Id": b"\xff\xfe\xc3"}),
                            expect={200}, max_s=5, max_rss_mib=MAX_RSS_MIB)
         rid = res.headers["x-request-id"]
         assert rid.isascii() and rid.isalnum()
 
 
 def test_100kb_header_is_refused(hostile: Hostile) -> None:
-    hostile.case("100 KB header", lambda: hostile.client().get("/health", headers={"X-Junk": "a" * 100_000}),
+    hostile.case("100 KB header", lambda: hostile.send("GET", "/health", headers={"X-Junk": "a" * 100_000}),
                  expect={400, 431}, max_s=5, max_rss_mib=MAX_RSS_MIB)
 
 
@@ -204,7 +207,7 @@ def test_gzip_with_two_members_is_read_whole(hostile: Hostile) -> None:
     text = json.dumps({**label, "name": "Two members"}).encode()
     body = gzip.compress(text[:40]) + gzip.compress(text[40:])
     res = hostile.case("gzip body in two members",
-                       lambda: hostile.client().post("/v1/products", content=body,
+                       lambda: hostile.send("POST", "/v1/products", content=body,
                                                      headers={**hostile.auth, "Content-Type": "application/json",
                                                               "Content-Encoding": "gzip"}),
                        expect={201}, max_s=5, max_rss_mib=MAX_RSS_MIB)
@@ -223,7 +226,7 @@ def test_header_injection_through_a_product_name(hostile: Hostile) -> None:
         grid = (np.arange(300 * 300, dtype="<f4").reshape(300, 300) % 7)
         m = c.post(f"/v1/fields/{hostile.ids['field']}/weed-maps", headers=hostile.auth,
                    json=_grid_doc((300, 300), zlib.compress(grid.tobytes()),
-                                  origin={"x": 429_000.0, "y": 5_373_800.0}))
+                                  origin={"x": float(X0_M), "y": float(Y0_M)}))
         assert m.status_code == 201, m.text
         rx = c.post("/v1/prescriptions", headers=hostile.auth,
                     json={"field_id": hostile.ids["field"], "product_ids": [p.json()["id"]],
@@ -232,7 +235,7 @@ def test_header_injection_through_a_product_name(hostile: Hostile) -> None:
         rx_id = rx.json()["id"]
     for fmt in ("shapefile", "isoxml", "geojson"):
         res = hostile.case(f"export {fmt} of a CRLF/non-Latin-1 product",
-                           lambda f=fmt: hostile.client().get(f"/v1/prescriptions/{rx_id}/export/{f}",
+                           lambda f=fmt: hostile.send("GET", f"/v1/prescriptions/{rx_id}/export/{f}",
                                                               headers=hostile.auth),
                            expect={200, 422}, max_s=30, max_rss_mib=MAX_RSS_MIB)
         assert "set-cookie" not in res.headers
@@ -264,14 +267,14 @@ def test_shapefile_of_100k_records(hostile: Hostile, tmp_path: Path) -> None:
     xs, ys = np.meshgrid(np.arange(400) * 1e-5 + 2.1, np.arange(250) * 1e-5 + 48.5)
     boxes = shapely.box(xs.ravel(), ys.ravel(), xs.ravel() + 5e-6, ys.ravel() + 5e-6)
     shp = tmp_path / "cells.shp"
-    ogr_write(shp, shapely.to_wkb(boxes), {"geometry_type": "Polygon"}, crs="EPSG:4326", driver="ESRI Shapefile",
-              geometry_type="Polygon", fields=[], field_data=[])
+    ogr_write(shp, shapely.to_wkb(boxes), field_data=[], fields=[], crs="EPSG:4326", driver="ESRI Shapefile",
+              geometry_type="Polygon")
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         for part in tmp_path.glob("cells.*"):
             zf.write(part, part.name)
     res = hostile.case("shapefile of 100,000 records",
-                       lambda: hostile.client().post("/v1/fields/import", headers=hostile.auth,
+                       lambda: hostile.send("POST", "/v1/fields/import", headers=hostile.auth,
                                                      data={"name": "Cells", "crop": "maize"},
                                                      files={"boundary": ("cells.zip", buf.getvalue(),
                                                                          "application/zip")}),
