@@ -101,11 +101,13 @@ def main() -> int:
                "--checks", CHECKS, "--header", f"Authorization: Bearer {key}",
                "--max-examples", str(args.max_examples), "--seed", str(args.seed), "--generation-deterministic",
                "--phases", "examples,coverage,fuzzing", "--workers", args.workers, "--no-color",
-               "--suppress-health-check", "all", "--generation-database", "none",
+               "--suppress-health-check", "all",
                "--request-timeout", "60", "--report", "json", "--report-json-path", str(report),
                "--continue-on-failure"]
         t0 = time.perf_counter()
-        run = subprocess.run(cmd, cwd=data, capture_output=True, text=True)
+        run = subprocess.run(cmd, cwd=data, capture_output=True, text=True,
+                             env={**os.environ, "SCHEMATHESIS_HOOKS": "fuzz_hooks",
+                                  "PYTHONPATH": str(ROOT / "scripts")})
         took = time.perf_counter() - t0
         print(run.stdout[-20000:])
         if run.stderr.strip():

@@ -78,20 +78,37 @@ _ERROR_STATUSES: dict[int, str] = {
 
 
 def document_errors(app: FastAPI) -> None:
-    """Declare, on every route, the error statuses it can answer with the real ``ErrorBody`` shape.
+    """Declare, on every ``/v1`` operation, the error statuses it can answer, with the real ``ErrorBody`` shape.
 
-    Call after all routers are included. Routes that take no input and need no
-    key (health, version) get none of these.
+    Done on the generated document rather than per route, so that no route can
+    be missed and FastAPI's own 422 schema (which this service never sends) is
+    replaced everywhere. Health and version take no input and need no key.
     """
-    from fastapi.routing import APIRoute
+    default_openapi = app.openapi
 
-    for route in app.routes:
-        if not isinstance(route, APIRoute) or not route.include_in_schema:
-            continue
-        if not route.path.startswith("/v1"):
-            continue
-        for status, description in _ERROR_STATUSES.items():
-            route.responses.setdefault(status, {"model": ErrorBody, "description": description})
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        doc = default_openapi()
+        schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+        body_schema = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(body_schema.pop("$defs", {}))
+        schemas["ErrorBody"] = body_schema
+        for name in ("HTTPValidationError", "ValidationError"):
+            schemas.pop(name, None)
+        ref = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
+        for path, ops in doc.get("paths", {}).items():
+            if not path.startswith("/v1"):
+                continue
+            for op in ops.values():
+                if not isinstance(op, dict) or "responses" not in op:
+                    continue
+                for status, description in _ERROR_STATUSES.items():
+                    op["responses"][str(status)] = {"description": description, **ref}
+        app.openapi_schema = doc
+        return doc
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:

@@ -105,7 +105,8 @@ def get_advice(prescription_id: int, request: Request, session: SessionDep, call
     return render(advice, format)
 
 
-@router.post("/{prescription_id}/advice")
+@router.post("/{prescription_id}/advice",
+             responses={200: {"content": {"text/plain": {}, "text/markdown": {}}}})
 def post_advice(prescription_id: int, body: AdviceRequest, request: Request, session: SessionDep,
                 caller: Agronomist, format: Annotated[Format, Query()] = "json") -> Response:
     """Write the advice again, e.g. with a forecast for the spray window, and store it."""

@@ -154,7 +154,9 @@ async def post_weed_geotiff(
 
 
 @router.post("/{field_id}/weed-maps/detections", status_code=201,
-             openapi_extra={"requestBody": {"content": {"application/geo+json": {}, "text/csv": {}}}})
+             openapi_extra={"requestBody": {"required": True, "content": {
+                 "application/geo+json": {"schema": {"type": "object"}},
+                 "text/csv": {"schema": {"type": "string"}}}}})
 async def post_detections(
     field_id: int, request: Request, session: SessionDep, caller: FieldWriter,
     cell_size_m: Annotated[float, Query(gt=0, le=10, description="grid cell size, m")] = 1.0,
@@ -192,7 +194,8 @@ async def post_detections(
 
 
 @router.post("/{field_id}/applications/import", status_code=201,
-             openapi_extra={"requestBody": {"content": {"application/json": {}}}})
+             openapi_extra={"requestBody": {"required": True, "content": {
+                 "application/json": {"schema": {"type": ["object", "array"]}}}}})
 async def import_applications(field_id: int, request: Request, session: SessionDep, caller: FieldWriter,
                               idempotency_key: IdempotencyKey = None) -> JSONResponse:
     """As-applied records as terminals and machine-data APIs send them (``{valueAsDouble, unit}``
