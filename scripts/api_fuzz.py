@@ -115,10 +115,15 @@ def main() -> int:
         cases, server_errors = _counts(run.stdout, report)
         print(f"schemathesis ({'postgresql' if schema else 'sqlite'}): {cases} test cases, "
               f"{server_errors} server errors, {took:.0f} s, exit {run.returncode}", flush=True)
-        five_hundreds = sum(1 for line in log_path.read_text().splitlines() if '"status": 5' in line)
+        lines = log_path.read_text().splitlines()
+        five_hundreds = sum(1 for line in lines if '"status": 5' in line)
         if five_hundreds:
-            print(f"the server logged {five_hundreds} 5xx responses:", file=sys.stderr)
-            print(log_path.read_text()[-5000:], file=sys.stderr)
+            print(f"the server logged {five_hundreds} 5xx responses; their last traceback lines:", file=sys.stderr)
+            for line in lines:
+                if '"status": 5' in line:
+                    rec = json.loads(line)
+                    tb = rec.get("traceback", "").splitlines()
+                    print(rec.get("method"), rec.get("path"), *tb[-6:], sep="\n  ", file=sys.stderr)
         if cases < args.min_cases:
             print(f"only {cases} test cases ran; at least {args.min_cases} are required", file=sys.stderr)
             return 1

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
 from app.budgets import current as current_budgets
 
@@ -59,7 +59,14 @@ class EncodedGrid(BaseModel):
                    data=base64.b64encode(zlib.compress(a.tobytes(), 6)).decode())
 
 
-GridValues = list[list[float]] | EncodedGrid
+def _grid_kind(v: Any) -> str:
+    return "encoded" if isinstance(v, dict | EncodedGrid) else "rows"
+
+
+# Chosen by the value's JSON type, so an error names the grid form that was sent
+# (a bad encoded grid is not also reported as "not a list").
+GridValues = Annotated[Annotated[list[list[float]], Tag("rows")] | Annotated[EncodedGrid, Tag("encoded")],
+                       Discriminator(_grid_kind)]
 
 
 def grid_to_array(values: GridValues, where: str) -> np.ndarray:
