@@ -8,9 +8,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
-from app import __version__
+from app import __version__, budgets
 from app import logging as dw_logging
-from app import budgets
 from app.api import errors
 from app.api.guards import JsonGuard
 from app.api.routes import dose_response, fields, meta, prescriptions, products

@@ -13,8 +13,8 @@ from __future__ import annotations
 import json
 import math
 import re
-from urllib.parse import quote
 from typing import Any
+from urllib.parse import quote
 
 import numpy as np
 from starlette.exceptions import HTTPException

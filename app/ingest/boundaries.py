@@ -29,8 +29,8 @@ from typing import Any
 
 import numpy as np
 import shapely
-from pyogrio.errors import DataLayerError, DataSourceError
 from pyogrio import read_info as ogr_read_info
+from pyogrio.errors import DataLayerError, DataSourceError
 from pyogrio.raw import read as ogr_read
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components

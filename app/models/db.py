@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from functools import lru_cache
-import os
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event

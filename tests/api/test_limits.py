@@ -54,7 +54,7 @@ def _encoded(arr: np.ndarray) -> dict[str, Any]:
 def test_settings_declare_every_budget(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in budgets.BUDGET_NAMES:
         monkeypatch.setenv(budgets.setting_name(name), "7")
-    assert Settings().budgets == budgets.Budgets(**{name: 7 for name in budgets.BUDGET_NAMES})
+    assert Settings().budgets == budgets.Budgets(**dict.fromkeys(budgets.BUDGET_NAMES, 7))
 
 
 def test_a_100_ha_map_at_a_quarter_metre_fits_the_default_budgets() -> None:

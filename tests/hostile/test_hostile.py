@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 import rasterio
 import shapely
-from pyogrio.raw import write as ogr_write
 from affine import Affine
+from pyogrio.raw import write as ogr_write
 from pyproj import Transformer
 
 from tests.hostile.conftest import Hostile
@@ -71,7 +71,7 @@ def test_zlib_bomb_grid_inflating_past_its_shape(hostile: Hostile) -> None:
 def test_detections_with_a_centimetre_cell(hostile: Hostile) -> None:
     csv = b"lon,lat,species\n2.101,48.501,ALOMY\n"
     res = hostile.case("detections: 43-byte CSV, cell_size_m=0.01",
-                       lambda: hostile.send("POST", 
+                       lambda: hostile.send("POST",
                            f"/v1/fields/{hostile.ids['field']}/weed-maps/detections?cell_size_m=0.01",
                            content=csv, headers={**hostile.auth, "Content-Type": "text/csv"}),
                        expect={413}, max_s=10, max_rss_mib=MAX_RSS_MIB)
@@ -89,7 +89,7 @@ def test_sparse_huge_geotiff(hostile: Hostile, tmp_path: Path) -> None:
     raw = path.read_bytes()
     assert len(raw) < 1_000_000
     res = hostile.case(f"GeoTIFF: sparse 50000², {len(raw) // 1024} KiB",
-                       lambda: hostile.send("POST", 
+                       lambda: hostile.send("POST",
                            f"/v1/fields/{hostile.ids['field']}/weed-maps/geotiff?species=ALOMY&cell_size_m=1",
                            content=raw, headers={**hostile.auth, "Content-Type": "image/tiff"}),
                        expect={413, 422}, max_s=20, max_rss_mib=MAX_RSS_MIB)

@@ -12,12 +12,12 @@ from app.advice import Advice as AdviceText
 from app.advice import FactsError, Forecast, LLMConfig, build_fact_sheet, write_advice
 from app.api.deps import Agronomist, Reader, SessionDep
 from app.api.errors import NotFound, register_extra
-from app.pipeline import InputError
 from app.api.routes.prescriptions import owned_prescription
 from app.api.schemas.label import LabelDoc
 from app.models import repo
 from app.models.tables import Advice, Prescription, Product
 from app.models.tables import Field as FieldRow
+from app.pipeline import InputError
 from app.settings import Settings
 from app.species import catalogue
 

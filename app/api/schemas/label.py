@@ -85,7 +85,8 @@ class Efficacy(_Strict):
     d: float = Field(default=1.0, gt=0, le=1e6)
     e: float = Field(gt=0, le=MAX_RATE, description="ED50 in the label's rate_unit")
     growth_stage: str | None = Field(
-        default=None, max_length=64, description="weed stage this curve holds for, e.g. '2-4 leaves'; one curve per stage")
+        default=None, max_length=64,
+        description="weed stage this curve holds for, e.g. '2-4 leaves'; one curve per stage")
     source: str | None = Field(default=None, max_length=500)
 
 

@@ -37,19 +37,23 @@ class StrategyIn(BaseModel):
                                       description="a species counts as present above this")
     min_rate_rule: Literal["raise_to_min", "skip"] = Field(
         default=_S.min_rate_rule, description="a cell needing less than the label minimum gets the minimum or nothing")
-    crop_price_per_t: float = Field(default=_S.crop_price_per_t, ge=0, le=1e6, description="economic: crop price per tonne")
-    expected_yield_t_ha: float = Field(default=_S.expected_yield_t_ha, gt=0, le=200, description="weed-free yield, t/ha")
+    crop_price_per_t: float = Field(default=_S.crop_price_per_t, ge=0, le=1e6,
+                                    description="economic: crop price per tonne")
+    expected_yield_t_ha: float = Field(default=_S.expected_yield_t_ha, gt=0, le=200,
+                                       description="weed-free yield, t/ha")
     cousens_i_pct_per_plant_m2: float = Field(default=_S.cousens_i_pct_per_plant_m2, gt=0, le=100,
                                               description="Cousens I, % loss per plant/m²")
     cousens_a_pct: float = Field(default=_S.cousens_a_pct, gt=0, le=100, description="Cousens A, maximum % loss")
     competitive_index: dict[Annotated[str, Field(max_length=16)], Annotated[float, Field(ge=0, le=1000)]] = Field(
-        default_factory=dict, max_length=64, description="plant equivalents per plant by EPPO code; default: species catalogue")
+        default_factory=dict, max_length=64,
+        description="plant equivalents per plant by EPPO code; default: species catalogue")
     product_prices_per_unit: list[Annotated[float, Field(ge=0, le=1e6)]] | None = Field(
         default=None, max_length=5, description="price per L or kg of each product; default: the label's price")
     economic_candidates: int = Field(default=_S.economic_candidates, ge=2, le=257)
     weed_stages: dict[Annotated[str, Field(max_length=16)], Annotated[str, Field(max_length=64)]] = Field(
-        default_factory=dict, max_length=64, description="EPPO code -> weed growth stage, choosing among a label's efficacy "
-                                          "curves by stage; without it the hardest-to-kill stage's curve is used")
+        default_factory=dict, max_length=64,
+        description="EPPO code -> weed growth stage, choosing among a label's efficacy "
+                    "curves by stage; without it the hardest-to-kill stage's curve is used")
 
     @model_validator(mode="after")
     def _control_order(self) -> StrategyIn:
