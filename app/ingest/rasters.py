@@ -82,6 +82,9 @@ def grid_for_field(boundary_wgs84: BaseGeometry | Mapping[str, Any], cell_size_m
     crs = utm_crs_for(c.x, c.y)
     w, s, e, n = reproject(geom, "EPSG:4326", crs).buffer(margin_m).bounds if margin_m else \
         reproject(geom, "EPSG:4326", crs).bounds
+    # before any rounding: a subnormal cell size makes the cell count infinite, not an integer
+    budgets.current().check("grid_cells", ((e - w) / cell_size_m + 2) * ((n - s) / cell_size_m + 2),
+                            f"cell_size_m: {cell_size_m:g} m cells over the field")
     # the small tolerance keeps an edge already on the lattice from gaining a cell to rounding
     x0 = math.floor(w / cell_size_m + 1e-9) * cell_size_m
     y0 = math.ceil(n / cell_size_m - 1e-9) * cell_size_m

@@ -128,7 +128,7 @@ async def post_weed_geotiff(
     field_id: int, request: Request, session: SessionDep, caller: FieldWriter,
     species: Annotated[str | None, Query(description="EPPO code per band, comma-separated; "
                                                      "default: the band descriptions")] = None,
-    cell_size_m: Annotated[float, Query(gt=0, le=10, description="working grid cell size, m")] = 0.5,
+    cell_size_m: Annotated[float, Query(ge=0.01, le=10, description="working grid cell size, m")] = 0.5,
     resampling: Annotated[str | None, Query(description=f"one of {', '.join(RESAMPLINGS)}; "
                                                         "default: average when downsampling")] = None,
     idempotency_key: IdempotencyKey = None,
@@ -159,7 +159,7 @@ async def post_weed_geotiff(
                  "text/csv": {"schema": {"type": "string"}}}}})
 async def post_detections(
     field_id: int, request: Request, session: SessionDep, caller: FieldWriter,
-    cell_size_m: Annotated[float, Query(gt=0, le=10, description="grid cell size, m")] = 1.0,
+    cell_size_m: Annotated[float, Query(ge=0.01, le=10, description="grid cell size, m")] = 1.0,
     min_confidence: Annotated[float | None, Query(ge=0, le=1)] = None,
     weight_by_confidence: bool = True,
     crs: Annotated[str | None, Query(description="CRS of x,y columns in CSV (lon,lat need none)")] = None,

@@ -109,7 +109,7 @@ class WeedMapCreate(BaseModel):
 
     crs: str = Field(min_length=1, max_length=64, description="a projected CRS in metres, e.g. EPSG:32631")
     origin: Origin
-    cell_size_m: float = Field(gt=0, le=100)
+    cell_size_m: float = Field(ge=0.01, le=100, description="cell side, m (1 cm to 100 m)")
     species: dict[Annotated[str, Field(min_length=1, max_length=16)], GridValues] = Field(
         min_length=1, description="EPPO code → density grid (plants/m²)")
     source: str | None = Field(default=None, max_length=64, description="drone, tractor_camera, scout, ...")
