@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, status
@@ -57,15 +57,22 @@ def create_prescription(session: SessionDep, org_id: int, body: PrescriptionCrea
             raise NotFound(f"product_ids: product {pid} not found")
         products.append(prod)
     labels = [LabelDoc.model_validate(p.label) for p in products]
-    year = datetime.now(UTC).year
-    used = repo.season_used(session, field.id, [p.id for p in products], year)
+    since, window = season_window(body.season_start)
+    used, counted = repo.season_used(session, field.id, [p.id for p in products], since)
     grid = weed_map_grid(wmap)
     core, no_spray = run(FieldGeometry.from_documents(field.boundary, field.sensitive_features), grid,
                weed_map_densities(wmap), labels, body.strategy, body.sprayer,
                wind_from_deg=body.wind_from_deg, crop=field.crop, growth_stage_bbch=field.growth_stage_bbch,
                season_used={lab.name: used[p.id] for lab, p in zip(labels, products, strict=True)})
+    core.compliance.append({
+        "check": "season_window", "outcome": "info",
+        "detail": f"applications since {since.date().isoformat()} ({window}) count against the season maximum: "
+                  + (", ".join(f"#{r['application_id']} on {r['applied_at'][:10]}" for r in counted) or "none"),
+        "records": counted,
+    })
     summary = core.summary.as_dict()
-    summary["products"] = product_totals(core, labels, [p.id for p in products])
+    summary["products"] = product_totals(core, labels, [p.id for p in products],
+                                         {lab.name: used[p.id] for lab, p in zip(labels, products, strict=True)})
     row = Prescription(
         org_id=org_id, field_id=field.id, weed_map_id=wmap.id, weed_map_version=wmap.version,
         product_ids=[p.id for p in products], labels=[lab.model_dump(mode="json") for lab in labels],
@@ -76,6 +83,19 @@ def create_prescription(session: SessionDep, org_id: int, body: PrescriptionCrea
         wind_from_deg=body.wind_from_deg, no_spray=no_spray,
     )
     return repo.add(session, row)
+
+
+def season_window(season_start: datetime | None, now: datetime | None = None) -> tuple[datetime, str]:
+    """Since when applications count against a season maximum, and why.
+
+    The crop's season start when the caller gives it; otherwise a rolling 12
+    months (365 days) back, so a winter crop's autumn spray still counts in
+    spring and nothing resets on 1 January.
+    """
+    if season_start is not None:
+        start = season_start if season_start.tzinfo else season_start.replace(tzinfo=UTC)
+        return start, "the crop season's start given with the request"
+    return (now or datetime.now(UTC)) - timedelta(days=365), "rolling 12 months: no crop season start given"
 
 
 def _jsonable(value: Any) -> Any:
