@@ -50,42 +50,59 @@ def _no_constant(name: str) -> float:
     raise BadJson(f"{name} is not a number the API accepts: every number must be finite")
 
 
+_CHUNK = 4 * 2**20  # bytes scanned at a time: the scan's scratch memory stays ~5 × this, whatever the body
+
+
 def json_depth(body: bytes) -> int:
     """Deepest ``[``/``{`` nesting of a JSON text, brackets inside strings left out; no parsing, no recursion.
 
-    Vectorised over the bytes, so a 25 MB body costs a few NumPy passes rather
-    than a walk over millions of parsed objects.
+    Vectorised over the bytes in chunks, so a 25 MB body costs a few NumPy
+    passes rather than a walk over millions of parsed objects.
 
     >>> json_depth(b'{"a": [[1], "]]"], "b": {}}')
     3
     """
     a = np.frombuffer(body, dtype=np.uint8)
-    if a.size == 0:
-        return 0
-    quote = a == 0x22
-    # a quote is escaped when an odd run of backslashes precedes it (rare: checked one by one)
-    for q in np.flatnonzero(quote[1:] & (a[:-1] == 0x5C)) + 1:
-        run = 0
-        while q - run - 1 >= 0 and a[q - run - 1] == 0x5C:
-            run += 1
-        quote[q] = run % 2 == 0
-    inside = np.bitwise_xor.accumulate(quote.view(np.uint8))  # 1 from an opening quote to its closing one
-    opening = ((a == 0x5B) | (a == 0x7B)) & (inside == 0)
-    closing = ((a == 0x5D) | (a == 0x7D)) & (inside == 0)
-    where = np.flatnonzero(opening | closing)
-    if where.size == 0:
-        return 0
-    step = np.where(opening[where], 1, -1).astype(np.int32)
-    return int(np.cumsum(step).max(initial=0))
+    inside = 0  # in a string at the start of the chunk
+    depth = deepest = 0
+    for start in range(0, a.size, _CHUNK):
+        c = a[start:start + _CHUNK]
+        quote = c == 0x22
+        # a quote is escaped when an odd run of backslashes precedes it (rare: checked one by one)
+        qpos = np.flatnonzero(quote)
+        before = start + qpos - 1
+        for q in qpos[(before >= 0) & (a[np.maximum(before, 0)] == 0x5C)]:
+            at, run = start + int(q), 0
+            while at - run - 1 >= 0 and a[at - run - 1] == 0x5C:
+                run += 1
+            quote[q] = run % 2 == 0
+        flips = np.bitwise_xor.accumulate(quote.view(np.uint8))
+        outside = flips == inside  # even number of real quotes since the last string closed
+        inside = int(flips[-1]) ^ inside if c.size else inside
+        opening = ((c == 0x5B) | (c == 0x7B)) & outside
+        closing = ((c == 0x5D) | (c == 0x7D)) & outside
+        where = np.flatnonzero(opening | closing)
+        if where.size:
+            level = depth + np.cumsum(np.where(opening[where], 1, -1), dtype=np.int64)
+            deepest = max(deepest, int(level.max()))
+            depth = int(level[-1])
+    return deepest
 
 
 def _longest_digit_run(body: bytes) -> int:
+    """Longest run of ASCII digits in ``body`` (chunks overlap, so a run across a boundary is seen whole)."""
     a = np.frombuffer(body, dtype=np.uint8)
-    digit = ((a >= 0x30) & (a <= 0x39)).view(np.int8)
-    if not digit.any():
-        return 0
-    edges = np.flatnonzero(np.diff(digit, prepend=np.int8(0), append=np.int8(0)))
-    return int((edges[1::2] - edges[::2]).max())
+    longest = 0
+    for start in range(0, a.size, _CHUNK):
+        c = a[max(0, start - 400):start + _CHUNK]
+        digit = ((c >= 0x30) & (c <= 0x39)).view(np.int8)
+        if not digit.any():
+            continue
+        edges = np.flatnonzero(np.diff(digit, prepend=np.int8(0), append=np.int8(0)))
+        longest = max(longest, int((edges[1::2] - edges[::2]).max()))
+        if longest >= 400:
+            break
+    return longest
 
 
 def _has_nul(doc: Any) -> bool:

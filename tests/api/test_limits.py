@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -263,3 +265,29 @@ def test_openapi_documents_the_error_shape_on_every_operation(client: TestClient
             for status in ("401", "404", "413", "422"):
                 schema = op["responses"][status]["content"]["application/json"]["schema"]
                 assert schema == {"$ref": "#/components/schemas/ErrorBody"}, (method, path, status)
+
+
+_JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.text(alphabet='[]{}"\\ab,:'),
+                     lambda kids: st.lists(kids, max_size=4) | st.dictionaries(st.text(max_size=3), kids, max_size=4),
+                     max_leaves=30)
+
+
+def _depth_of(doc: Any) -> int:
+    if isinstance(doc, list):
+        return 1 + max((_depth_of(v) for v in doc), default=0)
+    if isinstance(doc, dict):
+        return 1 + max((_depth_of(v) for v in doc.values()), default=0)
+    return 0
+
+
+@given(doc=_JSON, chunk=st.sampled_from([1, 2, 5, 64]))
+@settings(max_examples=200, deadline=None)
+def test_json_depth_matches_the_parsed_document(doc: Any, chunk: int) -> None:
+    import app.api.guards as guards
+
+    before = guards._CHUNK
+    guards._CHUNK = chunk  # chunk boundaries anywhere, even inside escapes
+    try:
+        assert json_depth(json.dumps(doc).encode()) == _depth_of(doc)
+    finally:
+        guards._CHUNK = before
