@@ -12,10 +12,11 @@ from app import __version__, budgets
 from app import logging as dw_logging
 from app.api import errors
 from app.api.guards import JsonGuard
-from app.api.routes import dose_response, fields, meta, prescriptions, products
+from app.api.routes import advice, dose_response, exports, fields, meta, prescriptions, products, uploads
 from app.models.db import make_engine, session_factory
 from app.models.migrate import upgrade
 from app.settings import Settings, get_settings
+from app.web import routes as web_routes
 
 DESCRIPTION = """
 Dosewise turns a field boundary, a weed-density map and a product label into a
@@ -51,11 +52,10 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.engine = engine
     app.state.session_factory = session_factory(engine)
     app.state.write_session_factory = session_factory(engine, write=True)
-    for router in (meta.router, fields.router, products.router, prescriptions.router, dose_response.router):
-        app.include_router(router)
-    _optional_routers(app)
-    # after every router: their modules add to the error table when imported
     errors.install(app)
+    for router in (meta.router, fields.router, products.router, prescriptions.router, dose_response.router,
+                   uploads.router, exports.router, advice.router, web_routes.router):
+        app.include_router(router)
     errors.document_errors(app)
     # Inner first: JsonGuard sees bodies already size-limited (and inflated) by RequestMiddleware.
     app.add_middleware(JsonGuard)
@@ -64,15 +64,3 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
                        max_header_bytes=settings.max_header_kb * 1024, upload_suffixes=("/weed-maps/geotiff",))
     return app
 
-
-def _optional_routers(app: FastAPI) -> None:
-    """Capabilities that live in their own folders register their routes here."""
-    from app.api.routes import advice, exports, uploads
-
-    app.include_router(uploads.router)
-    app.include_router(exports.router)
-    app.include_router(advice.router)
-
-    from app.web.routes import router as web_router
-
-    app.include_router(web_router)

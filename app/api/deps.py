@@ -9,8 +9,8 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Query, Request
 from sqlalchemy.orm import Session
 
-from app.api.errors import Forbidden
 from app.budgets import MAX_ID
+from app.domain.errors import Forbidden
 from app.models import repo
 from app.models.db import session_scope
 
