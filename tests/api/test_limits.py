@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from app import budgets
 from app.api.guards import check_json, content_disposition, header_text, json_depth
-from app.api.schemas.weed_map import EncodedGrid
+from app.domain.weed_map import EncodedGrid
 from app.main import create_app
 from app.models.tables import Field, Product, WeedMap
 from app.settings import Settings
