@@ -29,15 +29,13 @@ from dataclasses import dataclass, fields
 class BudgetExceeded(ValueError):
     """A request over one of the service's budgets (HTTP 413); the message names the budget and its setting."""
 
-    def __init__(self, budget: str, asked: int | float, limit: int | float, what: str | None = None) -> None:
+    def __init__(self, message: str, *, budget: str | None = None, asked: float | None = None,
+                 limit: float | None = None) -> None:
+        super().__init__(message)
         self.budget = budget
         self.asked = asked
         self.limit = limit
-        self.setting = setting_name(budget)
-        label = what or budget
-        super().__init__(f"{label}: {asked:g} is over the budget of {limit:g} ({self.setting})"
-                         if isinstance(asked, float) else
-                         f"{label}: {asked} is over the budget of {limit} ({self.setting})")
+        self.setting = setting_name(budget) if budget else None
 
 
 def setting_name(budget: str) -> str:
@@ -75,7 +73,9 @@ class Budgets:
         """Raise :class:`BudgetExceeded` if ``asked`` is over ``budget``."""
         limit = getattr(self, budget)
         if asked > limit:
-            raise BudgetExceeded(budget, asked, limit, what)
+            shown = f"{asked:g}" if isinstance(asked, float) else str(asked)
+            raise BudgetExceeded(f"{what or budget}: {shown} is over the budget of {limit} "
+                                 f"({setting_name(budget)})", budget=budget, asked=asked, limit=limit)
 
 
 # Ranges of physical quantities the schemas accept: past these a value is a typo or an attack,
