@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.advice import Forecast
 from app.api.deps import Agronomist, Reader, SessionDep
 from app.models import repo
+from app.models.db import WRITE_OPTION
 from app.models.tables import Advice
 from app.pipeline import InputError
 from app.services.advice import generate, llm_config
@@ -53,8 +54,13 @@ def get_advice(prescription_id: int, request: Request, session: SessionDep, call
     row = owned_prescription(session, caller.org_id, prescription_id, caller.field_ids)
     advice = repo.get_advice(session, row.id, lang)
     if advice is None:
-        advice = generate(session, row, llm_config(request.app.state.settings), lang=lang, writer="auto",
-                          forecast=None)
+        # Write in a transaction that takes the write lock first: a read transaction that
+        # upgrades (SQLite) fails with "database is locked" when another request writes.
+        session.rollback()
+        session.connection(execution_options={WRITE_OPTION: True})
+        row = owned_prescription(session, caller.org_id, prescription_id, caller.field_ids)
+        advice = repo.get_advice(session, row.id, lang) or generate(
+            session, row, llm_config(request.app.state.settings), lang=lang, writer="auto", forecast=None)
         session.commit()
     return render(advice, format)
 
