@@ -34,7 +34,11 @@ class Settings(BaseSettings):
     llm_base_url: str | None = None
     llm_model: str | None = None
     llm_api_key: str | None = None
-    llm_timeout_s: float = Field(default=20.0, gt=0)
+    llm_timeout_s: float = Field(default=20.0, gt=0, description="bounds the whole exchange with the model")
+    llm_max_tokens: int = Field(default=1200, ge=100, le=8000, description="cap on one answer, in tokens")
+    llm_max_chars: int = Field(default=12_000, ge=1000, le=100_000, description="cap on one answer, in characters")
+    llm_second_opinion: bool = Field(default=False, description="ask the same model to list contradicting "
+                                                                "instructions before accepting its advice")
     map_tiles_url: str | None = Field(default=None, description="optional background tiles, {z}/{x}/{y}")
     # Per-request budgets (app/budgets.py; README "Limits"): checked before anything is allocated.
     max_grid_cells: int = Field(default=DEFAULT_BUDGETS.grid_cells, gt=0)
@@ -49,6 +53,9 @@ class Settings(BaseSettings):
                                                                "by the HTTP server (431/400)")
     shutdown_grace_s: float = Field(default=30.0, gt=0, description="on SIGTERM, requests still running after "
                                                                       "this are cut off")
+    fit_max_curves: int = Field(default=50, gt=0, description="dose-response fits with more curves get 422")
+    fit_max_observations: int = Field(default=5000, gt=0,
+                                      description="dose-response fits with more observations get 422")
 
     @model_validator(mode="after")
     def _safe_outside_development(self) -> Settings:

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.api.deps import Agronomist
 from app.budgets import current as current_budgets
 from app.dosing.fit import FitError, fit_dose_response
+from app.settings import get_settings
 
 SharedParameter = Literal["b", "c", "d", "e"]
 
@@ -53,6 +54,8 @@ def fit(body: FitRequest, caller: Agronomist) -> dict[str, Any]:
     budget = current_budgets()
     budget.check("fit_curves", n_curves, "curve: distinct curves")
     budget.check("fit_points", n_curves * len(body.dose), "curves × points")
+    limits = get_settings()
     result = fit_dose_response(body.dose, body.response, curve=body.curve, model=body.model,
-                               shared=tuple(body.shared), ed_levels=tuple(body.ed_levels), level=body.level)
+                               shared=tuple(body.shared), ed_levels=tuple(body.ed_levels), level=body.level,
+                               max_curves=limits.fit_max_curves, max_observations=limits.fit_max_observations)
     return result.as_dict()
