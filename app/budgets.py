@@ -64,10 +64,6 @@ class Budgets:
     """Records in one import: shapefile/ISOXML features, as-applied records."""
     detection_points: int = 2_000_000
     """Point detections in one upload."""
-    fit_points: int = 20_000
-    """Curves × points of one dose-response fit."""
-    fit_curves: int = 50
-    """Curves in one dose-response fit."""
 
     def check(self, budget: str, asked: int | float, what: str | None = None) -> None:
         """Raise :class:`BudgetExceeded` if ``asked`` is over ``budget``."""

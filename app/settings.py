@@ -47,8 +47,6 @@ class Settings(BaseSettings):
     max_geometry_vertices: int = Field(default=DEFAULT_BUDGETS.geometry_vertices, gt=0)
     max_import_records: int = Field(default=DEFAULT_BUDGETS.import_records, gt=0)
     max_detection_points: int = Field(default=DEFAULT_BUDGETS.detection_points, gt=0)
-    max_fit_points: int = Field(default=DEFAULT_BUDGETS.fit_points, gt=0)
-    max_fit_curves: int = Field(default=DEFAULT_BUDGETS.fit_curves, gt=0)
     max_header_kb: int = Field(default=16, gt=0, description="request line + headers above this are refused "
                                                                "by the HTTP server (431/400)")
     shutdown_grace_s: float = Field(default=30.0, gt=0, description="on SIGTERM, requests still running after "
@@ -73,8 +71,7 @@ class Settings(BaseSettings):
     def budgets(self) -> Budgets:
         return Budgets(grid_cells=self.max_grid_cells, species_per_map=self.max_species_per_map,
                        map_values=self.max_map_values, geometry_vertices=self.max_geometry_vertices,
-                       import_records=self.max_import_records, detection_points=self.max_detection_points,
-                       fit_points=self.max_fit_points, fit_curves=self.max_fit_curves)
+                       import_records=self.max_import_records, detection_points=self.max_detection_points)
 
     @property
     def max_body_bytes(self) -> int:

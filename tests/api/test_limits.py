@@ -32,7 +32,7 @@ from app.settings import Settings
 @pytest.fixture
 def small_budgets() -> Iterator[budgets.Budgets]:
     small = budgets.Budgets(grid_cells=1000, species_per_map=2, map_values=1500, geometry_vertices=50,
-                            import_records=3, detection_points=5, fit_points=40, fit_curves=2)
+                            import_records=3, detection_points=5)
     before = budgets.current()
     budgets.configure(small)
     yield small
@@ -115,13 +115,6 @@ def test_boundary_vertices_have_a_budget(client: TestClient, agro: dict[str, str
     r = client.post("/v1/fields", json=field, headers=agro)
     assert r.status_code == 422 and "61 is over the budget of 50 (DOSEWISE_MAX_GEOMETRY_VERTICES)" in r.text
     assert session.scalar(select(func.count()).select_from(Field)) == 0
-
-
-def test_fit_curves_have_a_budget(client: TestClient, agro: dict[str, str],
-                                  small_budgets: budgets.Budgets) -> None:
-    body = {"dose": [0, 1, 3, 10] * 3, "response": [9, 8, 4, 1] * 3, "curve": ["a"] * 4 + ["b"] * 4 + ["c"] * 4}
-    r = client.post("/v1/dose-response/fit", json=body, headers=agro)
-    assert r.status_code == 413 and "DOSEWISE_MAX_FIT_CURVES" in r.text
 
 
 def test_encoded_grid_inflates_no_further_than_its_shape() -> None:

@@ -289,5 +289,5 @@ def test_fit_of_400_curves(hostile: Hostile) -> None:
     res = hostile.case("dose-response fit of 400 curves",
                        _json(hostile, "POST", "/v1/dose-response/fit",
                              {"dose": doses, "response": resp, "curve": curve}),
-                       expect={413}, max_s=10, max_rss_mib=MAX_RSS_MIB)
-    assert "DOSEWISE_MAX_FIT_CURVES" in res.text
+                       expect={422}, max_s=10, max_rss_mib=MAX_RSS_MIB)
+    assert "curves" in res.json()["error"]["message"]

@@ -8,7 +8,6 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.deps import Agronomist
-from app.budgets import current as current_budgets
 from app.dosing.fit import FitError, fit_dose_response
 from app.settings import get_settings
 
@@ -49,11 +48,6 @@ def fit(body: FitRequest, caller: Agronomist) -> dict[str, Any]:
         raise FitError(f"dose has {len(body.dose)} values but response has {len(body.response)}")
     if body.curve is not None and len(body.curve) != len(body.dose):
         raise FitError(f"curve has {len(body.curve)} labels for {len(body.dose)} observations")
-    # each curve adds parameters to one joint least-squares problem: cost grows with curves × points
-    n_curves = 1 if body.curve is None else len(set(body.curve))
-    budget = current_budgets()
-    budget.check("fit_curves", n_curves, "curve: distinct curves")
-    budget.check("fit_points", n_curves * len(body.dose), "curves × points")
     limits = get_settings()
     result = fit_dose_response(body.dose, body.response, curve=body.curve, model=body.model,
                                shared=tuple(body.shared), ed_levels=tuple(body.ed_levels), level=body.level,
