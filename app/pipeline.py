@@ -17,6 +17,7 @@ from pyproj import CRS, Proj
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
+from app.domain.crops import normalise_crop
 from app.domain.field import FieldCreate
 from app.domain.label import LabelDoc
 from app.domain.prescription import SprayerIn, StrategyIn
@@ -135,16 +136,48 @@ def no_spray_wgs84(masks: FieldMasks, field_m: BaseGeometry, crs: str) -> dict[s
         {"type": "GeometryCollection", "geometries": []}
 
 
+def check_label_countries(labels: Sequence[LabelDoc], field_country: str | None, *,
+                          allow_foreign_labels: bool = False) -> list[dict[str, object]]:
+    """Compliance notes on each label's country against the field's; refuse a foreign label unless allowed.
+
+    A label is law only where it is registered: a US label says nothing about
+    a field in France. With ``allow_foreign_labels`` (an agronomist's explicit
+    choice, e.g. for a trial) the prescription goes ahead with a warning.
+    """
+    notes: list[dict[str, object]] = []
+    for lab in labels:
+        if field_country is None or lab.country is None:
+            notes.append({"check": "label_country", "outcome": "info",
+                          "detail": f"{lab.name}: label country {lab.country or 'not given'}, field country "
+                                    f"{field_country or 'not given'}; not checked"})
+        elif lab.country.upper() == field_country.upper():
+            notes.append({"check": "label_country", "outcome": "pass",
+                          "detail": f"{lab.name}: labelled in {lab.country.upper()}, as the field"})
+        elif allow_foreign_labels:
+            notes.append({"check": "label_country", "outcome": "warning",
+                          "detail": f"{lab.name} is labelled in {lab.country.upper()}, the field is in "
+                                    f"{field_country.upper()}; prescribed because allow_foreign_labels was set"})
+        else:
+            raise DosingError(f"product_ids: {lab.name} is labelled in {lab.country.upper()}, but the field is in "
+                              f"{field_country.upper()}; a label applies only where it is registered. Use a "
+                              f"{field_country.upper()} label, or set allow_foreign_labels: true to override")
+    return notes
+
+
 def run(geometry: FieldGeometry, grid: GridSpec, densities_plants_m2: Mapping[str, np.ndarray],
         labels: Sequence[LabelDoc], strategy: StrategyIn, sprayer: SprayerIn, *,
         wind_from_deg: float | None = None, crop: str | None = None, growth_stage_bbch: int | None = None,
-        season_used: Mapping[str, float] | None = None) -> tuple[Prescription, dict[str, Any]]:
+        season_used: Mapping[str, float] | None = None, field_country: str | None = None,
+        allow_foreign_labels: bool = False) -> tuple[Prescription, dict[str, Any]]:
     """Dose every cell of ``grid`` for ``labels`` on the field.
 
     Returns the prescription and its no-spray zones inside the field (GeoJSON,
     WGS84). Raises ``InputError`` when the documents do not fit together and
-    ``DosingError`` when the label forbids what was asked.
+    ``DosingError`` when the label forbids what was asked (a label of another
+    country than ``field_country`` included, unless ``allow_foreign_labels``).
     """
+    country_notes = check_label_countries(labels, field_country, allow_foreign_labels=allow_foreign_labels)
+    crop = None if crop is None else normalise_crop(crop)
     c = geometry.boundary_wgs84.centroid
     check_metric_crs(grid.crs, (c.x, c.y))
     field_m = reproject(geometry.boundary_wgs84, "EPSG:4326", grid.crs)
@@ -159,6 +192,7 @@ def run(geometry: FieldGeometry, grid: GridSpec, densities_plants_m2: Mapping[st
     rx = prescribe(densities_plants_m2, grid, masks, products,
                    to_core_strategy(strategy, labels, crop), to_core_sprayer(sprayer, labels),
                    crop=crop, growth_stage_bbch=growth_stage_bbch, season_used=season_used)
+    rx.compliance[:0] = country_notes
     for (kind, name, _g), applied in zip(geometry.features, masks.features_applied or [], strict=True):
         source = applied["buffer_class"]
         rx.compliance.append({
@@ -187,13 +221,14 @@ def weed_map_arrays(doc: WeedMapCreate) -> tuple[GridSpec, dict[str, np.ndarray]
 
 
 def run_documents(field: FieldCreate, weed_map: WeedMapCreate, labels: Sequence[LabelDoc], strategy: StrategyIn,
-                  sprayer: SprayerIn | None = None, *, wind_from_deg: float | None = None
-                  ) -> tuple[FieldGeometry, Prescription, dict[str, Any]]:
+                  sprayer: SprayerIn | None = None, *, wind_from_deg: float | None = None,
+                  allow_foreign_labels: bool = False) -> tuple[FieldGeometry, Prescription, dict[str, Any]]:
     """``run`` on documents as files and requests hold them; returns the field geometry too."""
     grid, densities = weed_map_arrays(weed_map)
     geometry = FieldGeometry.from_documents(field.boundary, [f.model_dump() for f in field.sensitive_features])
     core, no_spray = run(geometry, grid, densities, labels, strategy, sprayer or SprayerIn(),
-                         wind_from_deg=wind_from_deg, crop=field.crop, growth_stage_bbch=field.growth_stage_bbch)
+                         wind_from_deg=wind_from_deg, crop=field.crop, growth_stage_bbch=field.growth_stage_bbch,
+                         field_country=field.country, allow_foreign_labels=allow_foreign_labels)
     return geometry, core, no_spray
 
 

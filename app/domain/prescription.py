@@ -19,7 +19,10 @@ _P = SprayerProfile()
 class StrategyIn(BaseModel):
     """How to choose doses. Rates are in each product's label unit."""
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, json_schema_extra={"examples": [
+        {"name": "threshold", "threshold_plants_m2": 2},
+        {"name": "target_efficacy", "control_target": 0.95, "control_min": 0.7},
+    ]})
 
     name: Literal["broadcast", "threshold", "target_efficacy", "economic"] = "threshold"
     rates: list[Annotated[float, Field(ge=0, le=MAX_RATE)]] | None = Field(
@@ -76,7 +79,9 @@ class StrategyIn(BaseModel):
 class SprayerIn(BaseModel):
     """A sprayer profile, lengths in metres."""
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, json_schema_extra={"examples": [
+        {"boom_width_m": 36, "section_width_m": 0.5, "patch_buffer_m": 0.5, "tank_l": 4000, "carrier_l_ha": 150},
+    ]})
 
     # Upper bounds: the widest booms are ~55 m; anything past these is a typo, and each one
     # bounds work (patch_buffer_m sets a dilation radius in cells, 1e6 m cost 31 s).
@@ -93,8 +98,11 @@ class SprayerIn(BaseModel):
 
 
 class PrescriptionCreate(BaseModel):
+    """What to prescribe: ids of a field, its weed map (default: the latest) and up to five products (a tank mix)."""
+
+    # The ids are those of the FieldCreate, WeedMapCreate and LabelDoc examples once posted: replace them.
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, json_schema_extra={"examples": [{
-        "field_id": 1, "weed_map_id": 1, "product_ids": [1],
+        "field_id": 1, "product_ids": [1],
         "strategy": {"name": "threshold", "threshold_plants_m2": 2},
         "sprayer": {"section_width_m": 0.5, "patch_buffer_m": 0.5},
     }]})
@@ -104,6 +112,9 @@ class PrescriptionCreate(BaseModel):
     product_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(min_length=1, max_length=5)
     strategy: StrategyIn = Field(default_factory=StrategyIn)
     sprayer: SprayerIn = Field(default_factory=SprayerIn)
+    allow_foreign_labels: bool = Field(
+        default=False, description="prescribe a product labelled in another country than the field's (refused "
+                                   "by default; allowed, it is a compliance warning)")
     wind_from_deg: float | None = Field(default=None, ge=0, lt=360,
                                         description="wind direction (from), degrees from TRUE north; without it a "
                                                     "drift-prone product's downwind buffer is laid all round the "

@@ -255,7 +255,8 @@ class Prescription:
 
     Cells outside the field are ``NaN``; cells in the field but not sprayed are 0.
     ``compliance`` lists every check made: dicts with ``check``, ``outcome``
-    (``pass``, ``fail`` or ``info``) and ``detail``.
+    (``pass``, ``fail``, ``warning`` — a check the label needs that could not be
+    made, or an explicit override — or ``info``) and ``detail``.
     """
 
     grid: GridSpec
@@ -291,8 +292,10 @@ def _check_crop(products: Sequence[ProductLabel], crop: str | None, bbch: int | 
         if limit is None:
             _note(compliance, "crop_stage", "pass", f"{p.name}: labelled for {crop}, no stage limit")
         elif bbch is None:
-            _note(compliance, "crop_stage", "info",
-                  f"{p.name}: {crop} up to BBCH {limit}; growth stage not given, not checked")
+            # The label restricts stages and nobody checked: the agronomist must, before spraying.
+            _note(compliance, "crop_stage", "warning",
+                  f"{p.name}: labelled for {crop} only up to BBCH {limit}; the field's growth stage is not "
+                  f"given, so the label's stage limit was not checked: check the crop stage before spraying")
         elif bbch > limit:
             raise DosingError(
                 f"{p.name} is labelled for {crop} only up to BBCH {limit}; the crop is at BBCH {bbch}"

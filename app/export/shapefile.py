@@ -40,9 +40,20 @@ def rate_column(unit: str, k: int, n: int) -> str:
     return name[:10]
 
 
+SHAPEFILE_LAYOUTS: tuple[str, ...] = ("usb", "ops-center")
+
+
 def render_shapefile(job: ExportJob, terminal: Terminal, *, unit: str = "label",
-                     max_zones: int | None = None, fit: bool = True) -> ExportFile:
-    """A zip of a polygon shapefile laid out for ``terminal`` (``Rx/`` for John Deere)."""
+                     max_zones: int | None = None, fit: bool = True, layout: str = "usb") -> ExportFile:
+    """A zip of a polygon shapefile laid out for ``terminal``.
+
+    ``layout`` ``usb`` (default) puts the files in the terminal's folder on the
+    stick (``Rx/`` for John Deere); ``ops-center`` writes them flat at the root
+    of the zip, which is what an upload to John Deere Operations Center (or any
+    web portal) takes.
+    """
+    if layout not in SHAPEFILE_LAYOUTS:
+        raise ExportError(f"unknown layout {layout!r}; valid layouts: {', '.join(SHAPEFILE_LAYOUTS)}")
     pres = job.prescription
     n = len(pres.products)
     wz, notes = fitted_zones(job, terminal, products=tuple(range(n)), max_zones=max_zones, fit=fit)
@@ -59,14 +70,15 @@ def render_shapefile(job: ExportJob, terminal: Terminal, *, unit: str = "label",
                    f"{FACTORS[-1]}" if fit and job.no_spray_wgs84 is not None else
                    "; zones can only grow where the no-spray zones are known (prescriptions made by the service)")
                 + ". Use a coarser dosing grid or ISOXML")
-    folder = terminal.shapefile_folder
+    folder = terminal.shapefile_folder if layout == "usb" else ""
     base = dos_name(job.field_name)
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for suffix in SHAPEFILE_PARTS:
             if suffix in parts:
                 zf.writestr(f"{folder}/{base}{suffix}" if folder else f"{base}{suffix}", parts[suffix])
-    name = f"{file_stem(job.field_name)}_{terminal.name}_shp.zip"
+    flat = "_flat" if layout == "ops-center" and terminal.shapefile_folder else ""
+    name = f"{file_stem(job.field_name)}_{terminal.name}{flat}_shp.zip"
     stats = {"zones": wz.zones.n_zones, "parts": wz.zones.n_parts, "vertices": wz.zones.n_vertices,
              "bytes_unzipped": size, "crs": "EPSG:4326", "columns": fields}
     return ExportFile(name, "application/zip", buf.getvalue(), notes, stats)
@@ -77,8 +89,9 @@ def _write(job: ExportJob, wz: WgsZones, unit: str, notes: list[str]) -> tuple[l
     pres = job.prescription
     n = len(pres.products)
     geoms = shapely.orient_polygons(wz.geometries_wgs84, exterior_cw=True)
+    # Full double precision: a 2 m² zone is 0.0002 ha, and 4 decimals would be off by up to 25 %.
     fields, data = ["ZONE", "AREA_HA"], [np.arange(1, wz.zones.n_zones + 1, dtype=np.int32),
-                                        np.round(wz.zones.area_ha, 4)]
+                                        np.asarray(wz.zones.area_ha, dtype=np.float64)]
     for k, product in enumerate(pres.products):
         shown = display_unit(product, unit)
         if shown.note:

@@ -188,6 +188,21 @@ def read_isoxml(content: bytes, products: Sequence[ProductLabel]) -> RasterRates
     n_cols, n_rows, gtype = int(grd.get("E")), int(grd.get("F")), int(grd.get("I"))
     if int(grd.get("H", len(data))) != len(data):
         raise VerifyError(f"GRD H says {grd.get('H')} bytes, the grid file has {len(data)}")
+    # A mixture product (PDT F="2") sets one rate for the tank; its PRN children give each component's share.
+    mixtures: dict[str, list[tuple[str, float]]] = {}
+    for pdt_el in root.iter("PDT"):
+        parts = [(prn.get("A", ""), float(prn.get("B", "0"))) for prn in pdt_el.iter("PRN")]
+        if pdt_el.get("F") in ("2", "3") and parts:
+            total = sum(q for _, q in parts)
+            if total <= 0:
+                raise VerifyError(f"mixture {pdt_el.get('B')!r} has no component quantities (PRN B)")
+            mixtures[pdt_el.get("A", "")] = [(ref, q / total) for ref, q in parts]
+
+    def targets(pdt: str) -> list[tuple[int, str, float]]:
+        """(product index, PDT id, share of the PDV's rate) for a PDV's product or each mixture component."""
+        parts = mixtures.get(pdt, [(pdt, 1.0)])
+        return [(_product_index(products, pdt_names.get(ref, ""), 32), ref, share) for ref, share in parts]
+
     zones: dict[int, list[tuple[int, str, float]]] = {}
     for tzn in task.iter("TZN"):
         zones[int(tzn.get("A"))] = [(int(p.get("A"), 16), p.get("C", ""), float(p.get("B", "0")))
@@ -212,8 +227,8 @@ def read_isoxml(content: bytes, products: Sequence[ProductLabel]) -> RasterRates
             raise VerifyError(f"grid type 2 needs {n_rows * n_cols * 4 * len(pdvs)} bytes, got {len(data)}")
         cells = np.frombuffer(data, dtype="<i4").reshape(n_rows, n_cols, len(pdvs))
         for j, (ddi, pdt, _) in enumerate(pdvs):
-            k = _product_index(products, pdt_names.get(pdt, ""), 32)
-            rates[k] = cells[:, :, j] / canonical(ddi, pdt, k)
+            for k, ref, share in targets(pdt):
+                rates[k] = cells[:, :, j] / canonical(ddi, ref, k) * share
     elif gtype == 1:
         if len(data) != n_rows * n_cols:
             raise VerifyError(f"grid type 1 needs {n_rows * n_cols} bytes, got {len(data)}")
@@ -222,8 +237,8 @@ def read_isoxml(content: bytes, products: Sequence[ProductLabel]) -> RasterRates
         for code, pdvs in zones.items():
             if 0 <= code < 256:
                 for ddi, pdt, value in pdvs:
-                    k = _product_index(products, pdt_names.get(pdt, ""), 32)
-                    table[k, code] = value / canonical(ddi, pdt, k)
+                    for k, ref, share in targets(pdt):
+                        table[k, code] = value / canonical(ddi, ref, k) * share
         for k in range(n):
             rates[k] = table[k][codes]
     else:

@@ -43,7 +43,8 @@ def create_prescription(session: Session, org_id: int, body: PrescriptionCreate)
     core, no_spray = run(FieldGeometry.from_documents(field.boundary, field.sensitive_features), grid,
                weed_map_densities(wmap), labels, body.strategy, body.sprayer,
                wind_from_deg=body.wind_from_deg, crop=field.crop, growth_stage_bbch=field.growth_stage_bbch,
-               season_used={lab.name: used[p.id] for lab, p in zip(labels, products, strict=True)})
+               season_used={lab.name: used[p.id] for lab, p in zip(labels, products, strict=True)},
+               field_country=field.country, allow_foreign_labels=body.allow_foreign_labels)
     core.compliance.append({
         "check": "season_window", "outcome": "info",
         "detail": f"applications since {since.date().isoformat()} ({window}) count against the season maximum: "

@@ -83,13 +83,14 @@ def _page(request: Request, name: str) -> HTMLResponse:
     return HTMLResponse(_template(name), headers=headers)
 
 
-@router.get("/v1/map", response_class=HTMLResponse)
+@router.get("/v1/map", summary="Map page: all fields", response_class=HTMLResponse)
 def map_index(request: Request) -> HTMLResponse:
     """The organisation's fields and prescriptions (HTML; sign in with an API key in the page)."""
     return _page(request, "index.html")
 
 
-@router.get("/v1/prescriptions/{prescription_id}/map", response_class=HTMLResponse)
+@router.get("/v1/prescriptions/{prescription_id}/map", summary="Map page: one prescription",
+            response_class=HTMLResponse)
 def prescription_map(prescription_id: int, request: Request) -> HTMLResponse:
     """A prescription on a map with its weeds, buffers, summary and exports (HTML shell)."""
     del prescription_id  # the page reads it from its own URL
@@ -98,7 +99,7 @@ def prescription_map(prescription_id: int, request: Request) -> HTMLResponse:
 
 # --- data ------------------------------------------------------------------
 
-@router.get("/v1/map/config")
+@router.get("/v1/map/config", summary="Map page settings")
 def map_config(request: Request, caller: Reader) -> dict[str, Any]:
     """What the pages need besides data: background tiles, export formats and terminals."""
     formats = [{"name": f.name, "title": f.title, "for_terminals": f.for_terminals} for f in FORMATS.values()]
@@ -107,7 +108,7 @@ def map_config(request: Request, caller: Reader) -> dict[str, Any]:
             "role": caller.role, "formats": formats, "terminals": terminals}
 
 
-@router.get("/v1/prescriptions/{prescription_id}/layers")
+@router.get("/v1/prescriptions/{prescription_id}/layers", summary="Map layers of a prescription")
 def prescription_layers(prescription_id: int, request: Request, session: SessionDep,
                         caller: Reader) -> Response:
     """Everything the map draws, WGS84 lon/lat GeoJSON; bounds are ``[[lat, lon], [lat, lon]]``.
@@ -123,7 +124,8 @@ def prescription_layers(prescription_id: int, request: Request, session: Session
     return _json(request, body)
 
 
-@router.get("/v1/prescriptions/{prescription_id}/weeds/{species}.png", response_class=Response,
+@router.get("/v1/prescriptions/{prescription_id}/weeds/{species}.png", summary="Weed density overlay (PNG)",
+            response_class=Response,
             responses={200: {"content": {"image/png": {}}}})
 def weed_overlay(prescription_id: int, species: str, session: SessionDep, caller: Reader) -> Response:
     """Density of one species (EPPO code) as a PNG in Web Mercator; place it at the ``bounds`` of ``/layers``."""

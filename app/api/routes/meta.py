@@ -14,7 +14,7 @@ router = APIRouter(tags=["meta"])
 log = logging.getLogger("dosewise.health")
 
 
-@router.get("/health")
+@router.get("/health", summary="Health check")
 def health(request: Request) -> JSONResponse:
     """200 when the database answers, 503 when it does not.
 
@@ -30,7 +30,8 @@ def health(request: Request) -> JSONResponse:
     return JSONResponse(content={"status": "ok", "database": "ok"})
 
 
-@router.get("/version")
+@router.get("/version", summary="Service version")
 def version(request: Request) -> dict[str, str]:
+    """The service's version; no key needed."""
     return {"name": "dosewise", "version": __version__,
             "database": request.app.state.engine.dialect.name}

@@ -16,7 +16,7 @@ from app.services.prescriptions import create_prescription, owned_prescription
 router = APIRouter(prefix="/v1/prescriptions", tags=["prescriptions"])
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=PrescriptionPublic)
+@router.post("", summary="Make a prescription", status_code=status.HTTP_201_CREATED, response_model=PrescriptionPublic)
 def post_prescription(body: PrescriptionCreate, session: SessionDep, caller: Agronomist,
                       idempotency_key: IdempotencyKey = None) -> JSONResponse:
     """Dose every cell of the field's weed map for the products and store the prescription."""
@@ -25,13 +25,15 @@ def post_prescription(body: PrescriptionCreate, session: SessionDep, caller: Agr
                         lambda: prescription_public(create_prescription(session, caller.org_id, body)))
 
 
-@router.get("", response_model=list[PrescriptionPublic])
+@router.get("", summary="List prescriptions", response_model=list[PrescriptionPublic])
 def list_prescriptions(session: SessionDep, caller: Reader, page: PageDep) -> list[PrescriptionPublic]:
+    """The organisation's prescriptions with their summaries; paged with `limit`/`offset`."""
     rows = repo.list_owned(session, Prescription, caller.org_id, limit=page.limit, offset=page.offset,
                            field_ids=caller.field_scope)
     return [prescription_public(r) for r in rows]
 
 
-@router.get("/{prescription_id}", response_model=PrescriptionPublic)
+@router.get("/{prescription_id}", summary="Get a prescription", response_model=PrescriptionPublic)
 def get_prescription(prescription_id: int, session: SessionDep, caller: Reader) -> PrescriptionPublic:
+    """One prescription: summary, product totals, compliance report, no-spray zones and links."""
     return prescription_public(owned_prescription(session, caller.org_id, prescription_id, caller.field_ids))
