@@ -171,7 +171,7 @@ def _us_units(field: FieldCreate, labels: list[LabelDoc]) -> bool:
 def _prescription(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from app.domain.prescription import SprayerIn, StrategyIn
     from app.domain.weed_map import WeedMapCreate
-    from app.pipeline import run_documents
+    from app.pipeline import CoverageRule, run_documents
 
     field = _read_doc(FieldCreate, args.field, "--field")
     wm = _read_doc(WeedMapCreate, args.weed_map, "--weed-map")
@@ -179,7 +179,8 @@ def _prescription(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     sprayer = _read_doc(SprayerIn, args.sprayer, "--sprayer") if args.sprayer else SprayerIn()
     strategy = StrategyIn(name=args.strategy, threshold_plants_m2=args.threshold, rates=args.rate)
     geometry, core, no_spray = run_documents(field, wm, labels, strategy, sprayer, wind_from_deg=args.wind_from,
-                                             allow_foreign_labels=args.allow_foreign_labels)
+                                             allow_foreign_labels=args.allow_foreign_labels,
+                                             coverage=CoverageRule(args.uncovered, args.min_coverage_pct))
     return field, labels, strategy, geometry, core, no_spray
 
 
@@ -345,6 +346,11 @@ def _document_options(rx: argparse.ArgumentParser) -> None:
                          "rate_levels, ...)")
     rx.add_argument("--allow-foreign-labels", action="store_true",
                     help="prescribe a label of another country than the field's (a compliance warning)")
+    rx.add_argument("--uncovered", choices=("refuse", "broadcast", "no_spray"), default="refuse",
+                    help="field cells the weed map does not cover: refuse below --min-coverage-pct (default), "
+                         "broadcast at the label rate, or no_spray")
+    rx.add_argument("--min-coverage-pct", type=float, default=None,
+                    help="coverage of the field (%%) below which it is refused; default 95 with refuse, else 0")
 
 
 def main(argv: list[str] | None = None) -> int:

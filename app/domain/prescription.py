@@ -123,6 +123,14 @@ class PrescriptionCreate(BaseModel):
         default=None, description="start of the crop's season (e.g. sowing of a winter crop): applications since "
                                   "then count against each label's season maximum. Default: a rolling 12 months "
                                   "before now, the safe reading when the crop season is not known")
+    uncovered: Literal["refuse", "broadcast", "no_spray"] = Field(
+        default="refuse", description="field cells the weed map does not cover: 'refuse' the prescription when the "
+                                      "map covers less than min_coverage_pct of the field (the rest is not "
+                                      "sprayed), 'broadcast' them at the reference (label) rate, or 'no_spray'. "
+                                      "Echoed in the summary with covered/uncovered area and coverage_pct")
+    min_coverage_pct: float | None = Field(
+        default=None, ge=0, le=100, description="coverage of the field by the weed map (%) below which the request "
+                                                "is refused (422); default 95 with uncovered='refuse', else 0")
 
 
 class ProductTotal(BaseModel):
