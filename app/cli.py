@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 from typing import TypeVar
@@ -24,6 +25,23 @@ def _session():  # type: ignore[no-untyped-def]
     settings = get_settings()
     upgrade(settings.resolved_database_url)
     return session_factory(make_engine(settings.resolved_database_url))()
+
+
+def _org_name(text: str) -> str:
+    name = text.strip()
+    if not name or len(name) > 200 or "\x00" in name:
+        raise argparse.ArgumentTypeError(f"an organisation name needs 1 to 200 characters, got {text!r}")
+    return name
+
+
+def _positive_days(text: str) -> float:
+    try:
+        days = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of days: {text!r}") from None
+    if not (math.isfinite(days) and 0 < days <= 36_600):
+        raise argparse.ArgumentTypeError(f"expiry must be between 0 and 36600 days (exclusive of 0), got {text}")
+    return days
 
 
 def cmd_keys_create(args: argparse.Namespace) -> int:
@@ -95,7 +113,11 @@ Dosewise is starting on {base}  (database: {settings.resolved_database_url})
   demo key:    {key}
   try:         curl -H "Authorization: Bearer {key}" {base}/v1/fields
 """, flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    # Headers past max_header_kb are refused by h11 (httptools has no such cap) before any route runs; on SIGTERM,
+    # requests still running after shutdown_grace_s are cut off rather than waited for.
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", http="h11",
+                h11_max_incomplete_event_size=settings.max_header_kb * 1024,
+                timeout_graceful_shutdown=max(1, round(settings.shutdown_grace_s)))
     return 0
 
 
@@ -149,7 +171,7 @@ def _us_units(field: FieldCreate, labels: list[LabelDoc]) -> bool:
 def _prescription(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from app.domain.prescription import SprayerIn, StrategyIn
     from app.domain.weed_map import WeedMapCreate
-    from app.pipeline import run_documents
+    from app.pipeline import CoverageRule, run_documents
 
     field = _read_doc(FieldCreate, args.field, "--field")
     wm = _read_doc(WeedMapCreate, args.weed_map, "--weed-map")
@@ -157,7 +179,8 @@ def _prescription(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     sprayer = _read_doc(SprayerIn, args.sprayer, "--sprayer") if args.sprayer else SprayerIn()
     strategy = StrategyIn(name=args.strategy, threshold_plants_m2=args.threshold, rates=args.rate)
     geometry, core, no_spray = run_documents(field, wm, labels, strategy, sprayer, wind_from_deg=args.wind_from,
-                                             allow_foreign_labels=args.allow_foreign_labels)
+                                             allow_foreign_labels=args.allow_foreign_labels,
+                                             coverage=CoverageRule(args.uncovered, args.min_coverage_pct))
     return field, labels, strategy, geometry, core, no_spray
 
 
@@ -298,10 +321,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     keys = sub.add_parser("keys", help="manage API keys").add_subparsers(dest="keys_command", required=True)
     create = keys.add_parser("create", help="create a key and print it (shown once)")
-    create.add_argument("--org", required=True)
+    create.add_argument("--org", required=True, type=_org_name)
     create.add_argument("--role", required=True, choices=["agronomist", "telematics", "farmer"])
     create.add_argument("--name")
-    create.add_argument("--expires-days", type=float)
+    create.add_argument("--expires-days", type=_positive_days)
     create.add_argument("--field", type=int, action="append",
                         help="limit a farmer key to this field id (repeat for several); default: all fields")
     create.set_defaults(func=cmd_keys_create)
@@ -351,6 +374,11 @@ def _document_options(rx: argparse.ArgumentParser) -> None:
                          "rate_levels, ...)")
     rx.add_argument("--allow-foreign-labels", action="store_true",
                     help="prescribe a label of another country than the field's (a compliance warning)")
+    rx.add_argument("--uncovered", choices=("refuse", "broadcast", "no_spray"), default="refuse",
+                    help="field cells the weed map does not cover: refuse below --min-coverage-pct (default), "
+                         "broadcast at the label rate, or no_spray")
+    rx.add_argument("--min-coverage-pct", type=float, default=None,
+                    help="coverage of the field (%%) below which it is refused; default 95 with refuse, else 0")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -84,6 +84,30 @@ def test_keys_create_prints_a_working_key(tmp_path: Path, monkeypatch: pytest.Mo
     engine.dispose()
 
 
+@pytest.mark.parametrize("args", [["--org", "", "--role", "farmer"], ["--org", "  ", "--role", "farmer"],
+                                  ["--org", "a", "--role", "farmer", "--expires-days", "-3"],
+                                  ["--org", "a", "--role", "farmer", "--expires-days", "nan"],
+                                  ["--org", "a", "--role", "farmer", "--expires-days", "0"]])
+def test_keys_create_refuses_empty_org_and_bad_expiry(args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["keys", "create", *args])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "organisation name" in err or "expiry must be" in err, err
+
+
+def test_sqlite_file_and_data_dir_are_private(tmp_path: Path) -> None:
+    from app.models.db import make_engine
+
+    data = tmp_path / "var" / "data"
+    engine = make_engine(f"sqlite:///{data / 'dosewise.sqlite3'}")
+    with engine.connect():
+        pass
+    engine.dispose()
+    assert (data / "dosewise.sqlite3").stat().st_mode & 0o777 == 0o600
+    assert data.stat().st_mode & 0o777 == 0o700
+
+
 IA = DATA_DIR / "sample_fields" / "us-ia-story-county"
 ROUNDUP = str(DATA_DIR / "labels" / "roundup-powermax.json")
 

@@ -51,18 +51,18 @@ COMPASS_POINTS: tuple[str, ...] = ("N", "NE", "E", "SE", "S", "SW", "W", "NW")
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 class ForecastHour(_Frozen):
     """One forecast hour, starting at ``time`` (timezone-aware)."""
 
     time: datetime
-    wind_kmh: float = Field(ge=0)
+    wind_kmh: float = Field(ge=0, le=500)
     wind_dir_deg: float = Field(ge=0, le=360, description="direction the wind blows FROM")
-    gust_kmh: float | None = Field(default=None, ge=0)
-    temp_c: float
-    rain_mm: float = Field(default=0.0, ge=0)
+    gust_kmh: float | None = Field(default=None, ge=0, le=500)
+    temp_c: float = Field(ge=-90, le=60, description="air temperature, °C")
+    rain_mm: float = Field(default=0.0, ge=0, le=500)
     cloud_pct: float = Field(default=0.0, ge=0, le=100)
 
     @field_validator("time")
@@ -86,7 +86,7 @@ class Forecast(_Frozen):
 
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
-    hours: tuple[ForecastHour, ...] = Field(min_length=1)
+    hours: tuple[ForecastHour, ...] = Field(min_length=1, max_length=24 * 16)
 
     @model_validator(mode="after")
     def _hourly(self) -> Forecast:

@@ -19,12 +19,14 @@ import shapely
 from numpy.typing import NDArray
 from pyogrio.raw import write as ogr_write
 
-from app.export.coarsen import FACTORS, coarsen_up, sprayable_cells
+from app.dosing.masks import sprayable_cells
+from app.export.coarsen import FACTORS, coarsen_up
 from app.export.job import ExportError, ExportFile, ExportJob
 from app.export.names import dos_name, file_stem
 from app.export.terminals import Terminal
 from app.export.vector import WgsZones, fitted_zones
 from app.export.zones import UNIT_CODES, display_unit, significant
+from app.geo import reproject
 
 SHAPEFILE_PARTS: tuple[str, ...] = (".shp", ".shx", ".dbf", ".prj", ".cpg")
 
@@ -116,7 +118,10 @@ def _shrink(job: ExportJob, terminal: Terminal, unit: str, max_zones: int | None
             notes: list[str]) -> tuple[WgsZones, list[str], dict[str, bytes], int, list[str]]:
     """Merge cells into ever larger blocks (rates raised, buffers kept) until the file fits."""
     pres = job.prescription
-    ok = sprayable_cells(pres.grid, job.field_boundary_wgs84, job.no_spray_wgs84)
+    ns = job.no_spray_wgs84
+    _inside, ok = sprayable_cells(pres.grid.shape, pres.grid.transform,
+                                  reproject(job.field_boundary_wgs84, "EPSG:4326", pres.grid.crs),
+                                  reproject(ns, "EPSG:4326", pres.grid.crs) if ns is not None else None)
     # rates is (products, rows, cols): summing axes 1 and 2 leaves one total per product, a 1-D
     # array; NumPy's stubs cannot see the rank and also allow a scalar.
     before = cast("NDArray[np.float64]", np.nansum(pres.rates, axis=(1, 2), dtype=np.float64)) * pres.grid.cell_area_ha

@@ -47,7 +47,7 @@ from shapely.geometry.base import BaseGeometry
 
 from app.domain.units import UnitError, to_canonical_rate
 from app.dosing.label import ProductLabel
-from app.dosing.masks import exact_buffer, feature_buffer_m, label_buffers
+from app.dosing.masks import EDGE_MARGIN_CELLS, exact_buffer, feature_buffer_m, label_buffers
 from app.export.job import ExportError, ExportJob
 from app.export.names import ascii_text
 from app.export.zones import UNIT_CODES
@@ -488,11 +488,17 @@ class _Accumulator:
             self.feature_area[j] += (a[:, None] * sprayed[near]).sum(axis=0)
 
 
-def _zone_geometries_in(truth: GroundTruth, file_crs: str) -> list[BaseGeometry]:
-    """Everything whose touching cells need an exact look, drawn in the file's CRS."""
+def _zone_geometries_in(truth: GroundTruth, file_crs: str, margin: float) -> list[BaseGeometry]:
+    """Everything whose touching cells need an exact look, drawn in the file's CRS.
+
+    The field edge and the zones are grown by ``margin`` (file CRS units) as
+    the masks are (:data:`app.dosing.masks.EDGE_MARGIN_CELLS`): GDAL's
+    all_touched alone would not look at a cell the edge crosses by a hair.
+    """
     geoms = [_from_file_crs(truth.field_m.boundary, file_crs, truth.crs)]
     if not truth.no_spray_m.is_empty:
         geoms.append(_from_file_crs(truth.no_spray_m, file_crs, truth.crs))
+    geoms = [shapely.buffer(g, margin, quad_segs=1) for g in geoms]
     for f in truth.features:
         # 1 m beyond the distance: cells touching this are the only ones that can come too close.
         geoms.append(_from_file_crs(f.geometry_m.buffer(f.distance_m + 1.0), file_crs, truth.crs))
@@ -515,7 +521,7 @@ def _check_raster(r: RasterRates, truth: GroundTruth, acc: _Accumulator, area_ro
         return rio_features.rasterize([(geom, 1)], out_shape=shape, transform=r.transform,
                                       all_touched=all_touched, fill=0, dtype="uint8").view(bool)
 
-    zones = _zone_geometries_in(truth, r.crs)
+    zones = _zone_geometries_in(truth, r.crs, EDGE_MARGIN_CELLS * max(abs(r.transform.a), abs(r.transform.e)))
     touched = np.zeros(shape, dtype=bool)
     for g in zones:
         touched |= burn(g, True)

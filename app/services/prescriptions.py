@@ -16,7 +16,7 @@ from app.dosing.prescribe import Prescription as CorePrescription
 from app.dosing.prescribe import Summary
 from app.models import arrays, repo
 from app.models.tables import Prescription, Product, WeedMap
-from app.pipeline import FieldGeometry, product_totals, run
+from app.pipeline import CoverageRule, FieldGeometry, product_totals, run
 from app.services.fields import owned_field, weed_map_densities, weed_map_grid
 
 
@@ -44,7 +44,9 @@ def create_prescription(session: Session, org_id: int, body: PrescriptionCreate)
                weed_map_densities(wmap), labels, body.strategy, body.sprayer,
                wind_from_deg=body.wind_from_deg, crop=field.crop, growth_stage_bbch=field.growth_stage_bbch,
                season_used={lab.name: used[p.id] for lab, p in zip(labels, products, strict=True)},
-               field_country=field.country, allow_foreign_labels=body.allow_foreign_labels)
+               field_country=field.country, allow_foreign_labels=body.allow_foreign_labels,
+               coverage=CoverageRule(body.uncovered, body.min_coverage_pct))
+    grid = core.grid  # grown to cover the field when the map covers only part of it
     core.compliance.append({
         "check": "season_window", "outcome": "info",
         "detail": f"applications since {since.date().isoformat()} ({window}) count against the season maximum: "

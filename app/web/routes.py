@@ -36,6 +36,7 @@ from app.domain.label import LabelDoc
 from app.dosing.masks import SensitiveFeature, build_masks, label_buffers
 from app.dosing.prescribe import Prescription as CorePrescription
 from app.export import FORMATS, TERMINALS, ExportError, render
+from app.export.registry import product_added_of
 from app.geo import reproject
 from app.models import repo
 from app.models.tables import Field, Prescription, WeedMap
@@ -199,6 +200,7 @@ def prescription_layers_doc(session: Session, row: Prescription) -> dict[str, An
     west, south, east, north = geometry.boundary_wgs84.bounds
     info = prescription_public(row).model_dump(mode="json")
     no_spray, buffers = _no_spray(row, geometry, core)
+    exported = _export_zones(session, row)
     return {
         "prescription": {k: info[k] for k in ("id", "field_id", "weed_map_id", "weed_map_version", "strategy",
                                               "sprayer", "grid", "created_at", "links")},
@@ -210,12 +212,13 @@ def prescription_layers_doc(session: Session, row: Prescription) -> dict[str, An
         "features": {"type": "FeatureCollection", "features": [
             {"type": "Feature", "properties": {"kind": f.get("kind"), "name": f.get("name")},
              "geometry": f.get("geometry")} for f in field.sensitive_features]},
-        "rates": _rate_layers(session, row, core, labels),
+        "rates": _rate_layers(exported[0], core, labels),
         "weeds": _weed_layers(row, wmap),
         "summary": {k: v for k, v in row.summary.items() if k != "products"},
         "products": info["products"],
         "currency": _currency(labels),
         "compliance": row.compliance,
+        "verify": exported[1],
         "siblings": _siblings(session, row),
     }
 
@@ -243,10 +246,9 @@ def _no_spray(row: Prescription, geometry: FieldGeometry,
     return shape(no_spray_wgs84(masks, field_m, crs)), buffers
 
 
-def _rate_layers(session: Session, row: Prescription, core: CorePrescription,
+def _rate_layers(by_product: dict[str, list[dict[str, Any]]] | None, core: CorePrescription,
                  labels: list[LabelDoc]) -> list[dict[str, Any]]:
-    """Rate zones per product: the GeoJSON export when it renders, else zones polygonised here."""
-    by_product = _export_zones(session, row)
+    """Rate zones per product: the GeoJSON export's when it renders, else zones polygonised here."""
     out = []
     label_rates = rates_in_label_units(core, labels) if by_product is None else None
     for k, lab in enumerate(labels):
@@ -274,17 +276,31 @@ def _rate_layers(session: Session, row: Prescription, core: CorePrescription,
     return out
 
 
-def _export_zones(session: Session, row: Prescription) -> dict[str, list[dict[str, Any]]] | None:
-    """Features of the GeoJSON export by product name; ``None`` when the export cannot render."""
+def _export_zones(session: Session, row: Prescription
+                  ) -> tuple[dict[str, list[dict[str, Any]]] | None, dict[str, Any]]:
+    """Features of the GeoJSON export by product name (``None`` when it cannot render), and the file check.
+
+    The check is the export verifier's report on that GeoJSON file, the
+    same ``verify`` the pre-flight (``/export/geojson/check``) gives, with
+    the product added per product; ``check_urls`` lead to the other formats'.
+    """
+    checks = {fmt: f"/v1/prescriptions/{row.id}/export/{fmt}/check" for fmt in ("isoxml", "shapefile", "geotiff")}
+    check: dict[str, Any] = {"format": "geojson", "ok": False, "error": None, "report": None,
+                             "product_added": [], "check_urls": checks}
     try:
-        doc = json.loads(render(export_job(session, row), "geojson").content)
+        out = render(export_job(session, row), "geojson")
     except ExportError as exc:
         log.info("rate zones polygonised on the map side: %s", exc)
-        return None
-    out: dict[str, list[dict[str, Any]]] = {}
+        check["error"] = str(exc)
+        return None, check
+    report = out.stats.get("verify")
+    if isinstance(report, dict):
+        check.update(ok=bool(report["ok"]), report=report, product_added=product_added_of(report))
+    doc = json.loads(out.content)
+    by_product: dict[str, list[dict[str, Any]]] = {}
     for f in doc.get("features", []):
-        out.setdefault(f["properties"]["product"], []).append(f)
-    return out
+        by_product.setdefault(f["properties"]["product"], []).append(f)
+    return by_product, check
 
 
 def _species_names(code: str) -> dict[str, str]:

@@ -11,7 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.advice import Forecast
 from app.api.deps import Agronomist, Reader, SessionDep
 from app.models import repo
+from app.models.db import WRITE_OPTION
 from app.models.tables import Advice
+from app.pipeline import InputError
 from app.services.advice import generate, llm_config
 from app.services.prescriptions import owned_prescription
 
@@ -24,7 +26,7 @@ Format = Literal["json", "text", "markdown"]
 class AdviceRequest(BaseModel):
     """Ask for (new) advice, optionally with an hourly forecast for the weather window."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, json_schema_extra={"examples": [
         {"lang": "fr", "writer": "builtin"}, {"lang": "en"}]})
 
     lang: Lang = "en"
@@ -57,17 +59,26 @@ def get_advice(prescription_id: int, request: Request, session: SessionDep, call
     row = owned_prescription(session, caller.org_id, prescription_id, caller.field_ids)
     advice = repo.get_advice(session, row.id, lang)
     if advice is None:
-        advice = generate(session, row, llm_config(request.app.state.settings), lang=lang, writer="auto",
-                          forecast=None)
+        # Write in a transaction that takes the write lock first: a read transaction that
+        # upgrades (SQLite) fails with "database is locked" when another request writes.
+        session.rollback()
+        session.connection(execution_options={WRITE_OPTION: True})
+        row = owned_prescription(session, caller.org_id, prescription_id, caller.field_ids)
+        advice = repo.get_advice(session, row.id, lang) or generate(
+            session, row, llm_config(request.app.state.settings), lang=lang, writer="auto", forecast=None)
         session.commit()
     return render(advice, format)
 
 
-@router.post("/{prescription_id}/advice", summary="Write the advice again")
+@router.post("/{prescription_id}/advice", summary="Write the advice again",
+             responses={200: {"content": {"text/plain": {}, "text/markdown": {}}}})
 def post_advice(prescription_id: int, body: AdviceRequest, request: Request, session: SessionDep,
                 caller: Agronomist, format: Annotated[Format, Query()] = "json") -> Response:
     """Write the advice again, e.g. with a forecast for the spray window, and store it."""
     row = owned_prescription(session, caller.org_id, prescription_id, caller.field_ids)
+    if body.writer == "llm" and llm_config(request.app.state.settings) is None:
+        raise InputError("writer: 'llm' needs a language model and none is configured on this server "
+                         "(DOSEWISE_LLM_BASE_URL, DOSEWISE_LLM_MODEL); ask for 'auto' or 'builtin'")
     advice = generate(session, row, llm_config(request.app.state.settings), lang=body.lang, writer=body.writer,
                       forecast=body.forecast, units=body.units)
     session.commit()

@@ -27,6 +27,12 @@ const DW = (() => {
 
   async function json(path) { return (await request(path)).json(); }
 
+  /* Text for places Leaflet inserts as HTML (tooltips): names come from users and files. */
+  function esc(value) {
+    return String(value ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;",
+                                                            '"': "&quot;", "'": "&#39;" })[c]);
+  }
+
   /* Build an element: el("div", {class: "x", text: "hi", onclick: fn}, [children]). Text only, never HTML. */
   function el(tag, attrs = {}, children = []) {
     const node = document.createElement(tag);
@@ -105,5 +111,5 @@ const DW = (() => {
     return map;
   }
 
-  return { key, setKey, clearKey, request, json, el, clear, num, pct, money, bytes, date, signIn, baseMap, ApiError };
+  return { key, setKey, clearKey, request, json, esc, el, clear, num, pct, money, bytes, date, signIn, baseMap, ApiError };
 })();

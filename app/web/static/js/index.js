@@ -54,7 +54,7 @@
       // Fields on several continents are single pixels at world zoom: a marker with its name shows each one.
       L.circleMarker(outline.getBounds().getCenter(), { radius: 7, color: "#fff", weight: 2, fillColor: "#2e7d32", fillOpacity: 1,
                                                          className: "dw-field-marker" })
-        .bindTooltip(f.name, { permanent: true, direction: "right", className: "field-label" })
+        .bindTooltip(DW.esc(f.name), { permanent: true, direction: "right", className: "field-label" })
         .on("click", open).addTo(markers);
     });
     // room on the right for the field names, which are drawn to the right of each marker

@@ -59,7 +59,7 @@
                        fillColor: f.properties.colour, fillOpacity: f.properties.rate > 0 ? 0.8 : 0.22 }),
       onEachFeature: (f, layer) => {
         const p = f.properties;
-        layer.bindTooltip(`${p.product}: ${rateLabel(p.rate, p.unit)} · ${area(p.area_ha)}`, { sticky: true });
+        layer.bindTooltip(DW.esc(`${p.product}: ${rateLabel(p.rate, p.unit)} · ${area(p.area_ha)}`), { sticky: true });
       },
     });
   }
@@ -75,7 +75,7 @@
         // A 5 m buffer is a few pixels wide at field zoom: a 3 px stroke keeps it visible, never a hairline.
         style: { className: "dw-nospray", color: "#b2182b", weight: 3, dashArray: "6 4",
                  fillColor: "#ef3b2c", fillOpacity: 0.45 } })
-        .bindTooltip(`${t("buffer", "No-spray buffer")}${txt ? ` (${txt})` : ""}`, { sticky: true }).addTo(map);
+        .bindTooltip(DW.esc(`${t("buffer", "No-spray buffer")}${txt ? ` (${txt})` : ""}`), { sticky: true }).addTo(map);
     }
     if (withExtras && doc.features.features.length) {
       out.features = L.geoJSON(doc.features, { pane: "features",
@@ -84,7 +84,7 @@
         pointToLayer: (f, ll) => L.circleMarker(ll, { pane: "features", radius: 8, className: "dw-feature",
                                                        color: "#fff", weight: 2, fillOpacity: 1,
                                                        fillColor: FEATURE_COLOURS[f.properties.kind] || "#444" }),
-        onEachFeature: (f, layer) => layer.bindTooltip(`${f.properties.name || f.properties.kind} (${(f.properties.kind || "").replace("_", " ")})`),
+        onEachFeature: (f, layer) => layer.bindTooltip(DW.esc(`${f.properties.name || f.properties.kind} (${(f.properties.kind || "").replace("_", " ")})`)),
       }).addTo(map);
     }
     out.zones = doc.rates.map((r) => zoneLayer(r, "zones").addTo(map));
@@ -248,7 +248,15 @@
   }
 
   function renderCompliance() {
-    const items = state.doc.compliance || [];
+    const items = [...(state.doc.compliance || [])];
+    const v = state.doc.verify;
+    if (v) {  // the export verifier's report on the GeoJSON file, as the pre-flight check gives it
+      const r = v.report;
+      const added = (v.product_added || []).map((p) => `${p.product} ${p.delta >= 0 ? "+" : ""}${num(p.delta, 3)} ${p.unit}`).join(", ");
+      items.push({ check: "file_check", outcome: v.ok ? "pass" : "fail",
+        detail: r ? `${v.format}: ${r.zones.map((z) => `${num(z.area_m2, 4)} m² sprayed ${z.zone}`).join(", ")}${added ? `; product vs prescription ${added}` : ""}${r.problems.length ? `; ${r.problems.join("; ")}` : ""}`
+          : `${v.format}: ${v.error || "not checked"}` });
+    }
     const box = clear(document.getElementById("compliance"));
     const fails = items.filter((c) => c.outcome === "fail").length;
     const badge = document.getElementById("compliance-badge");
@@ -280,8 +288,16 @@
 
   /* ---------------------------------------------------------------- exports */
 
+  // Headers carrying user text are RFC 8187 encoded (UTF-8''%..) when not plain ASCII.
+  function headerText(value) {
+    if (!value || !value.startsWith("UTF-8''")) return value;
+    try { return decodeURIComponent(value.slice(7)); } catch (e) { return value; }
+  }
+
   function filenameFrom(res, fallback) {
     const cd = res.headers.get("Content-Disposition") || "";
+    const star = cd.match(/filename\*=UTF-8''([^;]+)/i);
+    if (star) return headerText("UTF-8''" + star[1]);
     const m = cd.match(/filename="?([^";]+)"?/);
     return m ? m[1] : fallback;
   }
@@ -299,7 +315,7 @@
       document.body.append(a); a.click(); a.remove();
       setTimeout(() => URL.revokeObjectURL(url), 60000);
       window.dwLastDownload = { format: fmt, filename: name, bytes: blob.size, type: blob.type,
-                                notes: res.headers.get("X-Dosewise-Notes") };
+                                notes: headerText(res.headers.get("X-Dosewise-Notes")) };
       out.textContent = `Saved ${name} (${DW.bytes(blob.size)})${window.dwLastDownload.notes ? ` — ${window.dwLastDownload.notes}` : ""}`;
       out.dataset.kind = "ok";
     } catch (e) {
