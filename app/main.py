@@ -10,9 +10,10 @@ from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from sqlalchemy import Engine
 
-from app import __version__
+from app import __version__, budgets
 from app import logging as dw_logging
 from app.api import errors
+from app.api.guards import JsonGuard
 from app.api.routes import advice, dose_response, exports, fields, meta, prescriptions, products, uploads
 from app.models.db import make_engine, session_factory
 from app.models.migrate import upgrade
@@ -34,6 +35,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
                migrate: bool = True) -> FastAPI:
     """Build the app; migrations run at start unless ``migrate`` is False."""
     settings = settings or get_settings()
+    budgets.configure(settings.budgets)
     dw_logging.configure(settings.log_level, settings.log_json)
     owns_engine = engine is None
     engine = engine or make_engine(settings.resolved_database_url)
@@ -61,8 +63,12 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     for router in (meta.router, fields.router, products.router, prescriptions.router, dose_response.router,
                    uploads.router, exports.router, advice.router, web_routes.router):
         app.include_router(router)
+    errors.document_errors(app)
+    # Inner first: JsonGuard sees bodies already size-limited (and inflated) by RequestMiddleware.
+    app.add_middleware(JsonGuard)
     app.add_middleware(dw_logging.RequestMiddleware, max_body_bytes=settings.max_body_bytes,
-                       max_upload_bytes=settings.max_upload_bytes, upload_suffixes=("/weed-maps/geotiff",))
+                       max_upload_bytes=settings.max_upload_bytes,
+                       max_header_bytes=settings.max_header_kb * 1024, upload_suffixes=("/weed-maps/geotiff",))
     return app
 
 

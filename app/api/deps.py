@@ -10,6 +10,7 @@ from fastapi import Depends, HTTPException, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from app.budgets import MAX_ID
 from app.domain.errors import Forbidden
 from app.domain.vocabulary import ROLES
 from app.models import repo
@@ -128,7 +129,8 @@ class Page:
     offset: int
 
 
-def page(limit: Annotated[int, Query(ge=1, le=500)] = 100, offset: Annotated[int, Query(ge=0)] = 0) -> Page:
+def page(limit: Annotated[int, Query(ge=1, le=500)] = 100,
+         offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0) -> Page:
     return Page(limit=limit, offset=offset)
 
 
