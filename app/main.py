@@ -12,6 +12,9 @@ from app import __version__
 from app import logging as dw_logging
 from app.api import errors
 from app.api.routes import dose_response, fields, meta, prescriptions, products
+from app.api.routes import jobs as jobs_routes
+from app.jobs.engine import JobEngine
+from app.jobs.runners import RUNNERS, classify
 from app.models.db import make_engine, session_factory
 from app.models.migrate import upgrade
 from app.settings import Settings, get_settings
@@ -28,18 +31,29 @@ WGS84 `[longitude, latitude]`; grids are in a projected CRS in metres.
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None,
-               migrate: bool = True) -> FastAPI:
-    """Build the app; migrations run at start unless ``migrate`` is False."""
+               migrate: bool = True, run_jobs: bool = True) -> FastAPI:
+    """Build the app; migrations run at start unless ``migrate`` is False.
+
+    ``run_jobs`` starts the job relay (and, without a broker, the in-process worker
+    pool) while the app runs; tests bound to a rolled-back transaction turn it off.
+    """
     settings = settings or get_settings()
     dw_logging.configure(settings.log_level, settings.log_json)
     owns_engine = engine is None
     engine = engine or make_engine(settings.resolved_database_url)
+    jobs = JobEngine(engine, RUNNERS, broker_url=settings.broker_url, queue=settings.job_queue,
+                     threads=settings.job_workers, classify=classify)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        if owns_engine:
-            engine.dispose()
+        if run_jobs:
+            jobs.start()
+        try:
+            yield
+        finally:
+            jobs.stop()
+            if owns_engine:
+                engine.dispose()
 
     if migrate:
         upgrade(settings.resolved_database_url)
@@ -49,8 +63,10 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.engine = engine
     app.state.session_factory = session_factory(engine)
     app.state.write_session_factory = session_factory(engine, write=True)
+    app.state.jobs = jobs
     errors.install(app)
-    for router in (meta.router, fields.router, products.router, prescriptions.router, dose_response.router):
+    for router in (meta.router, fields.router, products.router, prescriptions.router, dose_response.router,
+                   jobs_routes.router):
         app.include_router(router)
     _optional_routers(app)
     app.add_middleware(dw_logging.RequestMiddleware, max_body_bytes=settings.max_body_bytes,

@@ -50,6 +50,14 @@ def register_extra(exc_type: type[Exception], status: int, code: str) -> None:
     STATUS.insert(0, (exc_type, status, code))
 
 
+def status_of(exc: Exception) -> tuple[int | None, str]:
+    """The status and code the table gives ``exc`` (None: not a domain error, a 500)."""
+    for exc_type, status, code in STATUS:
+        if isinstance(exc, exc_type):
+            return status, code
+    return None, "internal_error"
+
+
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     body: dict[str, Any] = {"code": code, "message": message}
     if details is not None:

@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, status
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from app.api.deps import Agronomist, Caller, PageDep, Reader, SessionDep
-from app.api.errors import NotFound
+from app.api.errors import Conflict, NotFound
 from app.api.idempotency import IdempotencyKey, fingerprint, respond_once
-from app.api.routes.fields import owned_field, weed_map_densities, weed_map_grid
+from app.api.routes.fields import owned_field, weed_map_grid
 from app.api.schemas.label import LabelDoc
 from app.api.schemas.prescription import PrescriptionCreate, PrescriptionPublic
 from app.dosing.grid import GridSpec
 from app.dosing.prescribe import Prescription as CorePrescription
 from app.dosing.prescribe import Summary
+from app.jobs import store as jobs_store
 from app.models import arrays, repo
 from app.models.tables import Prescription, Product, WeedMap
 from app.pipeline import FieldGeometry, product_totals, run
@@ -40,7 +46,34 @@ def public(row: Prescription) -> PrescriptionPublic:
     )
 
 
-def create_prescription(session: SessionDep, org_id: int, body: PrescriptionCreate) -> Prescription:
+@dataclass(frozen=True)
+class PrescriptionInputs:
+    """Everything the dosing needs, read in one short transaction and detached from it,
+    so the computation holds no transaction, no SQLite write lock and no pooled connection."""
+
+    org_id: int
+    field_id: int
+    weed_map_id: int
+    weed_map_version: int
+    product_ids: list[int]
+    labels: list[LabelDoc]
+    geometry: FieldGeometry
+    grid: GridSpec
+    species: list[str]
+    densities_blob: bytes
+    crop: str | None
+    growth_stage_bbch: int | None
+    year: int
+    season_used_canonical: dict[int, float]
+    body: PrescriptionCreate
+
+    @property
+    def n_cells(self) -> int:
+        return self.grid.n_rows * self.grid.n_cols
+
+
+def gather_inputs(session: Session, org_id: int, body: PrescriptionCreate) -> PrescriptionInputs:
+    """Read what a prescription needs (no writes); raises NotFound naming the missing document."""
     field = owned_field(session, org_id, body.field_id)
     if body.weed_map_id is None:
         wmap = repo.latest_weed_map(session, field.id)
@@ -56,26 +89,65 @@ def create_prescription(session: SessionDep, org_id: int, body: PrescriptionCrea
         if prod is None:
             raise NotFound(f"product_ids: product {pid} not found")
         products.append(prod)
-    labels = [LabelDoc.model_validate(p.label) for p in products]
     year = datetime.now(UTC).year
-    used = repo.season_used(session, field.id, [p.id for p in products], year)
-    grid = weed_map_grid(wmap)
-    core, no_spray = run(FieldGeometry.from_documents(field.boundary, field.sensitive_features), grid,
-               weed_map_densities(wmap), labels, body.strategy, body.sprayer,
-               wind_from_deg=body.wind_from_deg, crop=field.crop, growth_stage_bbch=field.growth_stage_bbch,
-               season_used={lab.name: used[p.id] for lab, p in zip(labels, products, strict=True)})
+    ids = [p.id for p in products]
+    return PrescriptionInputs(
+        org_id=org_id, field_id=field.id, weed_map_id=wmap.id, weed_map_version=wmap.version, product_ids=ids,
+        labels=[LabelDoc.model_validate(p.label) for p in products],
+        geometry=FieldGeometry.from_documents(field.boundary, field.sensitive_features),
+        grid=weed_map_grid(wmap), species=list(wmap.species), densities_blob=wmap.densities, crop=field.crop,
+        growth_stage_bbch=field.growth_stage_bbch, year=year,
+        season_used_canonical=repo.season_used(session, field.id, ids, year), body=body)
+
+
+def compute_prescription(inputs: PrescriptionInputs) -> Prescription:
+    """Dose every cell (no database): the row to store, not yet added to any session."""
+    body, labels, grid = inputs.body, inputs.labels, inputs.grid
+    stack = arrays.unpack(inputs.densities_blob, len(inputs.species), grid.n_rows, grid.n_cols)
+    densities = {code: stack[i] for i, code in enumerate(inputs.species)}
+    used = inputs.season_used_canonical
+    core, no_spray = run(inputs.geometry, grid, densities, labels, body.strategy, body.sprayer,
+                         wind_from_deg=body.wind_from_deg, crop=inputs.crop,
+                         growth_stage_bbch=inputs.growth_stage_bbch,
+                         season_used={lab.name: used[p] for lab, p in zip(labels, inputs.product_ids, strict=True)})
+    del stack, densities
     summary = core.summary.as_dict()
-    summary["products"] = product_totals(core, labels, [p.id for p in products])
-    row = Prescription(
-        org_id=org_id, field_id=field.id, weed_map_id=wmap.id, weed_map_version=wmap.version,
-        product_ids=[p.id for p in products], labels=[lab.model_dump(mode="json") for lab in labels],
+    summary["products"] = product_totals(core, labels, inputs.product_ids)
+    return Prescription(
+        org_id=inputs.org_id, field_id=inputs.field_id, weed_map_id=inputs.weed_map_id,
+        weed_map_version=inputs.weed_map_version, product_ids=list(inputs.product_ids),
+        labels=[lab.model_dump(mode="json") for lab in labels],
         strategy=body.strategy.model_dump(mode="json"), sprayer=body.sprayer.model_dump(mode="json"),
         grid={"crs": grid.crs, "x0_m": grid.x0_m, "y0_m": grid.y0_m, "cell_size_m": grid.cell_size_m,
               "n_rows": grid.n_rows, "n_cols": grid.n_cols},
         rates=arrays.pack(core.rates), summary=_jsonable(summary), compliance=_jsonable(core.compliance),
         wind_from_deg=body.wind_from_deg, no_spray=no_spray,
     )
+
+
+def store_prescription(session: Session, inputs: PrescriptionInputs, row: Prescription) -> Prescription:
+    """Add the computed row; refuses (409) if applications recorded meanwhile changed the season's remainder,
+    since the rates were capped by the remainder read before computing."""
+    now = repo.season_used(session, inputs.field_id, inputs.product_ids, inputs.year)
+    if now != inputs.season_used_canonical:
+        raise Conflict("applications of these products were recorded on this field while the prescription was "
+                       "computed; the season maximum may now be lower: POST the prescription again")
     return repo.add(session, row)
+
+
+def create_prescription(session: Session, org_id: int, body: PrescriptionCreate, *,
+                        end_read: bool = False) -> Prescription:
+    """Read, compute, then add the row (flushed, not committed).
+
+    ``end_read`` ends the reading transaction before computing, so the computation holds no
+    transaction, SQLite write lock or pooled connection; only for a session that has written
+    nothing yet (a request's), since whatever it holds uncommitted is rolled back.
+    """
+    inputs = gather_inputs(session, org_id, body)
+    if end_read:
+        session.rollback()
+    row = compute_prescription(inputs)
+    return store_prescription(session, inputs, row)
 
 
 def _jsonable(value: Any) -> Any:
@@ -89,13 +161,62 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=PrescriptionPublic)
-def post_prescription(body: PrescriptionCreate, session: SessionDep, caller: Agronomist,
+def prescription_cells(session: Session, org_id: int, body: PrescriptionCreate) -> int:
+    """Cells of the weed map a prescription would dose; 404 for any missing document (cheap:
+    no grid is read)."""
+    field = owned_field(session, org_id, body.field_id)
+    q = select(WeedMap.id, WeedMap.n_rows, WeedMap.n_cols).where(WeedMap.field_id == field.id,
+                                                                   WeedMap.org_id == org_id)
+    q = q.order_by(WeedMap.version.desc()).limit(1) if body.weed_map_id is None else \
+        q.where(WeedMap.id == body.weed_map_id)
+    found = session.execute(q).first()
+    if found is None:
+        raise NotFound(f"field {field.id} has no weed map yet; POST one to /v1/fields/{field.id}/weed-maps"
+                       if body.weed_map_id is None else f"weed map {body.weed_map_id} of field {field.id} not found")
+    for pid in body.product_ids:
+        if repo.get_owned(session, Product, org_id, pid) is None:
+            raise NotFound(f"product_ids: product {pid} not found")
+    return int(found.n_rows) * int(found.n_cols)
+
+
+class _JobAccepted(BaseModel):
+    """A job resource (see GET /v1/jobs/{id})."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=PrescriptionPublic,
+             responses={202: {"description": "a large weed map: the prescription is computed as a job; poll "
+                                             "the job at Location (GET /v1/jobs/{id}) for its result link"}})
+def post_prescription(body: PrescriptionCreate, session: SessionDep, caller: Agronomist, request: Request,
                       idempotency_key: IdempotencyKey = None) -> JSONResponse:
-    """Dose every cell of the field's weed map for the products and store the prescription."""
-    return respond_once(session, caller, idempotency_key, "POST /v1/prescriptions",
-                        fingerprint("POST /v1/prescriptions", body),
-                        lambda: public(create_prescription(session, caller.org_id, body)))
+    """Dose every cell of the field's weed map for the products and store the prescription.
+
+    Weed maps above the job threshold (``DOSEWISE_JOB_THRESHOLD_CELLS`` cells) answer
+    ``202 Accepted`` with a job resource instead of ``201``.
+    """
+    where, fp = "POST /v1/prescriptions", fingerprint("POST /v1/prescriptions", body)
+    cells = prescription_cells(session, caller.org_id, body)
+    if cells <= request.app.state.settings.job_threshold_cells:
+        return respond_once(session, caller, idempotency_key, where, fp,
+                            lambda: public(create_prescription(session, caller.org_id, body, end_read=True)))
+    created: list[str] = []
+
+    def enqueue() -> _JobAccepted:
+        job = jobs_store.create(session, caller.org_id, "prescription", body.model_dump(mode="json"))
+        created.append(job.id)
+        return _JobAccepted(**jobs_store.public(job))
+
+    # The job row commits with the idempotency record (the outbox); the message goes after.
+    resp = respond_once(session, caller, idempotency_key, where, fp, enqueue, status_code=202)
+    if created:
+        request.app.state.jobs.dispatch(created)
+    job_id = json.loads(bytes(resp.body))["id"] if resp.status_code == 202 else None
+    if job_id:
+        resp.headers["Location"] = f"/v1/jobs/{job_id}"
+    return resp
 
 
 @router.get("", response_model=list[PrescriptionPublic])
