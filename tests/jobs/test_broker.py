@@ -77,6 +77,9 @@ class Workers:
                 p.wait(timeout=40)
             except subprocess.TimeoutExpired:
                 p.kill()
+                p.wait()
+            if p.stdout is not None:
+                p.stdout.close()
 
 
 def _delete_queue(queue: str) -> None:
@@ -154,7 +157,7 @@ def _rows(engine: Any, model: Any) -> int:
 
 def test_jobs_spread_over_two_worker_processes(setup) -> None:
     c, h = setup["client"], setup["h"]
-    body = _post_field(c, h, 600)
+    body = _post_field(c, h, 640)
     ids = []
     for _ in range(4):
         r = c.post("/v1/prescriptions", json=body, headers=h)
