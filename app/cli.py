@@ -125,7 +125,8 @@ def cmd_prescribe(args: argparse.Namespace) -> int:
     from app.export import ExportJob, render
 
     job = ExportJob(prescription=core, field_name=field.name, field_boundary_wgs84=geometry.boundary_wgs84,
-                    task_name=f"Dosewise {field.name}", no_spray_wgs84=shape(no_spray))
+                    task_name=f"Dosewise {field.name}", no_spray_wgs84=shape(no_spray),
+                    features_wgs84=tuple(geometry.features))
     for fmt in args.format:
         f = render(job, fmt, terminal=args.terminal)
         (out / f.filename).write_bytes(f.content)
@@ -137,6 +138,27 @@ def cmd_prescribe(args: argparse.Namespace) -> int:
     for path in written:
         print(f"wrote {path}")
     return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    """Read an exported file back and check it against the stored prescription; exit 1 if it breaks the label."""
+    from app.api.routes.exports import export_job
+    from app.export.verify import GroundTruth, sniff_format, verify
+    from app.models.tables import Prescription
+
+    content = Path(args.file).read_bytes()
+    fmt = args.format or sniff_format(content)
+    with _session() as session:
+        row = session.get(Prescription, args.prescription)
+        if row is None:
+            print(f"dosewise: error: prescription {args.prescription} not found", file=sys.stderr)
+            return 2
+        truth = GroundTruth.from_job(export_job(session, row))
+    report = verify(content, fmt, truth)
+    print(json.dumps(report.as_dict(), indent=2))
+    verdict = "OK: nothing in this file breaks the label" if report.ok else "REFUSE: " + "; ".join(report.problems)
+    print(verdict, file=sys.stderr)
+    return 0 if report.ok else 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -178,6 +200,13 @@ def build_parser() -> argparse.ArgumentParser:
     rx.add_argument("--terminal", help="terminal layout for shapefile exports")
     rx.add_argument("--out", default="prescription-out", help="output folder")
     rx.set_defaults(func=cmd_prescribe)
+
+    ver = sub.add_parser("verify", help="check an exported file against its stored prescription and label")
+    ver.add_argument("file", help="an ISOXML or shapefile zip, a GeoJSON or a GeoTIFF exported by the service")
+    ver.add_argument("--prescription", type=int, required=True, help="the prescription id it was exported from")
+    ver.add_argument("--format", choices=["isoxml", "shapefile", "geojson", "geotiff"],
+                     help="default: guessed from the file")
+    ver.set_defaults(func=cmd_verify)
     return parser
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import shapely
 import shapely.geometry
-from pyproj import CRS
+from pyproj import CRS, Proj
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
@@ -55,8 +55,18 @@ class FieldGeometry:
         return reproject(self.boundary_wgs84, "EPSG:4326", self.working_crs()).area / 10_000.0
 
 
-def check_metric_crs(crs: str) -> CRS:
-    """The CRS of a grid; it must be projected with metre axes."""
+# A grid's metres must be ground metres at the field: UTM stays within about 0.1 % across its zone.
+MAX_SCALE_ERROR = 0.0025
+
+
+def check_metric_crs(crs: str, at_lonlat: tuple[float, float] | None = None) -> CRS:
+    """The CRS of a grid; it must be projected with metre axes, and true to scale at the field.
+
+    With ``at_lonlat`` (the field's centre), a CRS whose point scale there is
+    more than :data:`MAX_SCALE_ERROR` from 1 is refused (Web Mercator at 52° N
+    has 1.62: its areas come out 2.7 times too big and a 20 m buffer is 12 m
+    on the ground); the message names the field's UTM zone.
+    """
     try:
         parsed = CRS.from_user_input(crs)
     except Exception:
@@ -67,6 +77,16 @@ def check_metric_crs(crs: str) -> CRS:
     units = {a.unit_name for a in parsed.axis_info}
     if units - {"metre"}:
         raise InputError(f"crs: {crs} has axis units {sorted(units)}; a weed grid needs metres")
+    if at_lonlat is not None:
+        lon, lat = at_lonlat
+        f = Proj(parsed).get_factors(lon, lat)
+        scales = (float(f.meridional_scale), float(f.parallel_scale))
+        worst = max(scales, key=lambda k: abs(k - 1.0))
+        if not all(np.isfinite(scales)) or abs(worst - 1.0) > MAX_SCALE_ERROR:
+            raise InputError(
+                f"crs: {crs} is not true to scale at the field (scale {worst:.4g} at lon {lon:.4f}, lat {lat:.4f}: "
+                f"one of its metres is {1 / worst:.3g} m on the ground), so areas, rates and buffers would be "
+                f"wrong; send the grid in the field's UTM zone, {utm_crs_for(lon, lat)}")
     return parsed
 
 
@@ -120,7 +140,8 @@ def run(geometry: FieldGeometry, grid: GridSpec, densities_plants_m2: Mapping[st
     WGS84). Raises ``InputError`` when the documents do not fit together and
     ``DosingError`` when the label forbids what was asked.
     """
-    check_metric_crs(grid.crs)
+    c = geometry.boundary_wgs84.centroid
+    check_metric_crs(grid.crs, (c.x, c.y))
     field_m = reproject(geometry.boundary_wgs84, "EPSG:4326", grid.crs)
     grid_box = shapely.box(*grid.bounds_m)
     if not field_m.intersects(grid_box):
@@ -133,6 +154,15 @@ def run(geometry: FieldGeometry, grid: GridSpec, densities_plants_m2: Mapping[st
     rx = prescribe(densities_plants_m2, grid, masks, products,
                    to_core_strategy(strategy, labels), to_core_sprayer(sprayer, labels),
                    crop=crop, growth_stage_bbch=growth_stage_bbch, season_used=season_used)
+    for (kind, name, _g), applied in zip(geometry.features, masks.features_applied or [], strict=True):
+        source = applied["buffer_class"]
+        rx.compliance.append({
+            "check": "feature_buffer", "outcome": "pass", "kind": kind, "name": name,
+            "buffer_class": source, "distance_m": applied["distance_m"],
+            "detail": f"{kind} {name or ''}".strip() + (
+                f": {applied['distance_m']:g} m unsprayed on the ground ({source} buffer of the label)"
+                if source else ": no label buffer for this kind; the feature itself is not sprayed"),
+        })
     return rx, no_spray_wgs84(masks, field_m, grid.crs)
 
 
@@ -163,8 +193,13 @@ def run_documents(field: FieldCreate, weed_map: WeedMapCreate, labels: Sequence[
 
 
 def product_totals(prescription: Prescription, labels: Sequence[LabelDoc],
-                   product_ids: Sequence[int | None] | None = None) -> list[dict[str, Any]]:
-    """Totals per product: amounts in L or kg, rates in the label's unit."""
+                   product_ids: Sequence[int | None] | None = None,
+                   season_used: Mapping[str, float] | None = None) -> list[dict[str, Any]]:
+    """Totals per product: amounts in L or kg, rates in the label's unit.
+
+    ``season_used`` (canonical rate per product name) is recorded so the
+    export verifier can check files against the season remainder later.
+    """
     s = prescription.summary
     out = []
     for k, lab in enumerate(labels):
@@ -179,6 +214,7 @@ def product_totals(prescription: Prescription, labels: Sequence[LabelDoc],
             "saving_pct": round(s.saving_pct[k], 2),
             "max_rate": lab.max_rate,
             "min_rate": lab.min_rate,
+            "season_used": float((season_used or {}).get(core.name, 0.0)),
         })
     return out
 

@@ -63,3 +63,54 @@ def test_keys_create_prints_a_working_key(tmp_path: Path, monkeypatch: pytest.Mo
         row = repo.find_api_key(s, key)
         assert row is not None and row.role == "farmer" and row.organisation.name == "Ferme du Ru"
     engine.dispose()
+
+
+def test_verify_a_received_file_against_its_prescription(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """`dosewise verify FILE --prescription ID`: exit 0 and the report for a good file, 1 for a tampered one."""
+    import io
+
+    from app.api.routes.exports import export_job
+    from app.export import render
+    from app.models.tables import Prescription
+    from app.samples import load_samples
+    from app.settings import get_settings
+
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("DOSEWISE_DATABASE_URL", url)
+    get_settings.cache_clear()
+    try:
+        from app.cli import _session
+
+        with _session() as session:
+            load_samples(session, "demo")
+            session.commit()
+            row = session.query(Prescription).order_by(Prescription.id).first()
+            assert row is not None
+            out = render(export_job(session, row), "geotiff")
+            rx_id = row.id
+        good = tmp_path / "rx.tif"
+        good.write_bytes(out.content)
+        assert main(["verify", str(good), "--prescription", str(rx_id)]) == 0
+        report = json.loads(capsys.readouterr().out)
+        assert report["ok"] is True and report["format"] == "geotiff" and report["reader"] == "rasterio"
+
+        import numpy as np
+        from rasterio.io import MemoryFile
+
+        with MemoryFile(out.content) as mem, mem.open() as src:
+            data, profile = src.read(), src.profile
+            units = src.units
+        data[~np.isnan(data)] = float(np.nanmax(data)) * 3  # over the label everywhere, buffers and all
+        buf = io.BytesIO()
+        with MemoryFile() as mem2:
+            with mem2.open(**{**profile, "driver": "GTiff"}) as dst:
+                dst.write(data)
+                dst.units = units
+            buf.write(mem2.read())
+        bad = tmp_path / "tampered.tif"
+        bad.write_bytes(buf.getvalue())
+        assert main(["verify", str(bad), "--prescription", str(rx_id)]) == 1
+        assert "REFUSE" in capsys.readouterr().err
+    finally:
+        get_settings.cache_clear()

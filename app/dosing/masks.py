@@ -3,16 +3,87 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import shapely
+from pyproj import CRS, Transformer
 from rasterio import features
 from shapely.geometry.base import BaseGeometry
 
 from app.dosing.grid import GridSpec
 from app.dosing.label import ProductLabel
+
+# Labels' water buffers (EU "points d'eau", UK LERAP "watercourse", US "surface water") cover every
+# body of surface water; a lake/reservoir setback, where a label has one, is added on top (atrazine).
+BUFFER_CLASSES: dict[str, tuple[str, ...]] = {
+    "water": ("water",),
+    "stream": ("stream", "water"),
+    "river": ("river", "water"),
+    "ditch": ("ditch", "water"),
+    "canal": ("canal", "water"),
+    "pond": ("pond", "water"),
+    "lake": ("lake", "water"),
+    "reservoir": ("reservoir", "lake", "water"),
+}
+# Arc segments per quarter circle of every buffer; the distance is inflated so chords never cut inside.
+BUFFER_QUAD_SEGS = 16
+
+
+def buffer_classes(kind: str) -> tuple[str, ...]:
+    """The label buffer classes a feature of ``kind`` falls under (itself first).
+
+    >>> buffer_classes("pond"), buffer_classes("well")
+    (('pond', 'water'), ('well',))
+    """
+    return BUFFER_CLASSES.get(kind, (kind,))
+
+
+def feature_buffer_m(kind: str, applied: Mapping[str, float]) -> tuple[float, str | None]:
+    """The distance (metres) a feature of ``kind`` gets from ``applied`` (class → metres) and the class it came from.
+
+    >>> feature_buffer_m("lake", {"water": 20.0})
+    (20.0, 'water')
+    >>> feature_buffer_m("reservoir", {"water": 5.0, "lake": 61.0})
+    (61.0, 'lake')
+    """
+    best, source = 0.0, None
+    for cls in buffer_classes(kind):
+        d = float(applied.get(cls, 0.0))
+        if d > best:
+            best, source = d, cls
+    return best, source
+
+
+def exact_buffer(geom: BaseGeometry, distance_m: float) -> BaseGeometry:
+    """A polygon holding every point within ``distance_m`` of ``geom`` (never smaller, on the ground).
+
+    GEOS draws arcs as chords between points on the circle; a chord of a
+    ``quad_segs`` arc sits ``cos(pi / (4 quad_segs))`` of the radius from the
+    centre, so the radius is inflated by that factor (0.12 % at 16 segments).
+
+    >>> round(exact_buffer(shapely.Point(0, 0), 100.0).exterior.distance(shapely.Point(0, 0)), 6)
+    100.0
+    """
+    if distance_m <= 0:
+        return geom
+    inflate = 1.0 / math.cos(math.pi / (4 * BUFFER_QUAD_SEGS))
+    return geom.buffer(distance_m * inflate, quad_segs=BUFFER_QUAD_SEGS)
+
+
+def grid_bearing_deg(crs: str, x_m: float, y_m: float, true_bearing_deg: float) -> float:
+    """A true bearing (clockwise from true north) as a bearing on the grid of ``crs`` at (x, y).
+
+    Grid north and true north differ by the grid convergence (about 0.6° on a
+    field 1° from its UTM zone's central meridian at 52° N).
+    """
+    to_ll = Transformer.from_crs(CRS.from_user_input(crs), "EPSG:4326", always_xy=True)
+    to_xy = Transformer.from_crs("EPSG:4326", CRS.from_user_input(crs), always_xy=True)
+    lon, lat = to_ll.transform(x_m, y_m)
+    x1, y1 = to_xy.transform(lon, lat + 1e-4)
+    true_north_on_grid = math.degrees(math.atan2(x1 - x_m, y1 - y_m))
+    return (true_bearing_deg + true_north_on_grid) % 360.0
 
 
 @dataclass(frozen=True)
@@ -45,6 +116,7 @@ class FieldMasks:
     buffers_m: dict[str, float] | None = None
     downwind_buffer_m: float | None = None
     wind_from_deg: float | None = None
+    features_applied: list[dict[str, object]] | None = None
 
 
 def _rasterize(geom: BaseGeometry, grid: GridSpec, *, all_touched: bool) -> np.ndarray:
@@ -74,14 +146,14 @@ def downwind_zone(field_m: BaseGeometry, distance_m: float, wind_from_deg: float
     >>> field = shapely.box(0, 0, 100, 100)
     >>> round(downwind_zone(field, 10, 270).area)  # wind from the west: east strip
     1000
-    >>> round(downwind_zone(field, 10, None).area)  # unknown wind: all round
-    3600
+    >>> round(downwind_zone(field, 10, None).area)  # unknown wind: all round, never under 10 m
+    3604
     """
     del step_m
     if distance_m <= 0 or field_m.is_empty:
         return shapely.Polygon()
     if wind_from_deg is None:
-        return field_m.intersection(field_m.boundary.buffer(distance_m))
+        return field_m.intersection(exact_buffer(field_m.boundary, distance_m))
     to_rad = math.radians(wind_from_deg + 180.0)
     dx, dy = distance_m * math.sin(to_rad), distance_m * math.cos(to_rad)
     rings = shapely.get_rings(shapely.get_parts(field_m))
@@ -118,9 +190,13 @@ def build_masks(grid: GridSpec, field_m: BaseGeometry, features_m: Iterable[Sens
                 products: Sequence[ProductLabel], *, wind_from_deg: float | None = None) -> FieldMasks:
     """Rasterise the field and every label buffer onto ``grid``.
 
-    Each feature kind gets the largest buffer any product in the mix demands;
-    the downwind buffer (``ProductLabel.downwind_buffer_m``) is laid downwind
-    of ``wind_from_deg`` or, when the wind is unknown, all round the edge.
+    Each feature gets the largest buffer any product in the mix demands for
+    any of its buffer classes (a ``lake`` gets the ``water`` buffer too, see
+    :data:`BUFFER_CLASSES`), built so that it is never smaller than the
+    distance (:func:`exact_buffer`). The downwind buffer
+    (``ProductLabel.downwind_buffer_m``) is laid downwind of ``wind_from_deg``
+    (a true bearing, turned to the grid by the convergence) or, when the wind
+    is unknown, all round the edge.
 
     Examples
     --------
@@ -131,12 +207,18 @@ def build_masks(grid: GridSpec, field_m: BaseGeometry, features_m: Iterable[Sens
     """
     applied, downwind = label_buffers(products)
     zones: list[BaseGeometry] = []
+    report: list[dict[str, object]] = []
     for feat in features_m:
-        dist = applied.get(feat.kind, 0.0)
+        dist, source = feature_buffer_m(feat.kind, applied)
         # The feature itself is never sprayed, whatever the buffer.
-        zones.append(feat.geometry.buffer(dist) if dist > 0 else feat.geometry)
+        zones.append(exact_buffer(feat.geometry, dist) if dist > 0 else feat.geometry)
+        report.append({"kind": feat.kind, "buffer_class": source, "distance_m": dist})
     if downwind > 0:
-        zones.append(downwind_zone(field_m, downwind, wind_from_deg))
+        grid_wind = None
+        if wind_from_deg is not None:
+            c = field_m.centroid
+            grid_wind = grid_bearing_deg(grid.crs, c.x, c.y, wind_from_deg)
+        zones.append(downwind_zone(field_m, downwind, grid_wind))
     no_spray = shapely.union_all(zones) if zones else shapely.Polygon()
 
     in_field = _rasterize(field_m, grid, all_touched=False)
@@ -144,4 +226,5 @@ def build_masks(grid: GridSpec, field_m: BaseGeometry, features_m: Iterable[Sens
     if not no_spray.is_empty:
         sprayable &= ~_rasterize(no_spray, grid, all_touched=True)
     return FieldMasks(in_field=in_field, sprayable=sprayable, no_spray_m=no_spray,
-                      buffers_m=applied, downwind_buffer_m=downwind, wind_from_deg=wind_from_deg)
+                      buffers_m=applied, downwind_buffer_m=downwind, wind_from_deg=wind_from_deg,
+                      features_applied=report)

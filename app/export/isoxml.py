@@ -20,7 +20,7 @@ from pyproj import Geod
 
 from app.dosing.label import ProductLabel
 from app.export.job import ExportError, ExportFile, ExportJob
-from app.export.latlon import LatLonGrid, latlon_grid_for, resample_to_latlon
+from app.export.latlon import LatLonGrid, latlon_grid_for, resample_to_latlon, sprayable_latlon
 from app.export.names import ascii_text, file_stem
 from app.export.terminals import Terminal
 from app.export.zones import display_unit, quantise_up, rate_classes
@@ -128,9 +128,24 @@ def _raw_grid(job: ExportJob, ll: LatLonGrid, resampled: np.ndarray, notes: list
     return raw
 
 
+def _unspray_edges(job: ExportJob, ll: LatLonGrid, resampled: np.ndarray, notes: list[str]) -> None:
+    """Rate 0 on every lat/lon cell the field edge or a no-spray zone touches (label first, in place).
+
+    The lat/lon cells do not line up with the dosing cells, so a cell that
+    straddles a buffer edge would otherwise take its sprayed neighbour's rate.
+    """
+    ok = sprayable_latlon(ll, job.field_boundary_wgs84, job.no_spray_wgs84, job.prescription.grid.crs)
+    has_rate = ~np.isnan(resampled).any(axis=0)
+    lost = has_rate & ~ok & (np.nan_to_num(resampled, nan=0.0) > 0).any(axis=0)
+    resampled[:, has_rate & ~ok] = 0.0
+    if lost.any():
+        notes.append(f"{int(lost.sum())} grid cells touching the field edge or a no-spray zone set to 0 "
+                     "(they overlap it on the ground)")
+
+
 def render_isoxml(job: ExportJob, terminal: Terminal, *, grid_type: int | None = None,
-                  resample: str = "max", oversample: int = 1, max_zones: int | None = None,
-                  unit: str = "label", fit: bool = True) -> ExportFile:
+                  resample: str = "max", oversample: int = 1, coarsen: int = 1, max_zones: int | None = None,
+                  unit: str = "label", fit: bool = True, _fitting: bool = False) -> ExportFile:
     """A TASKDATA zip: TASKDATA/TASKDATA.XML and TASKDATA/GRD00001.bin.
 
     ``grid_type`` 2 (int32 rates, default) or 1 (uint8 zone codes, at most
@@ -149,12 +164,13 @@ def render_isoxml(job: ExportJob, terminal: Terminal, *, grid_type: int | None =
     pres = job.prescription
     notes: list[str] = []
     inside = ~np.isnan(pres.rates).any(axis=0)
-    ll = latlon_grid_for(pres.grid, inside, oversample=oversample)
+    ll = latlon_grid_for(pres.grid, inside, oversample=oversample, coarsen=coarsen)
     resampled = resample_to_latlon(pres.rates, pres.grid, ll, method=resample)
     notes.append(
         f"grid resampled ({resample}) from {pres.grid.cell_size_m:g} m cells in {pres.grid.crs} to "
         f"{ll.n_rows} x {ll.n_cols} lat/lon cells of {ll.cell_lat_deg:.3e} x {ll.cell_lon_deg:.3e} deg"
     )
+    _unspray_edges(job, ll, resampled, notes)
     raw = _raw_grid(job, ll, resampled, notes)
 
     if grid_type == 1:
@@ -163,7 +179,7 @@ def render_isoxml(job: ExportJob, terminal: Terminal, *, grid_type: int | None =
         _, table = rate_classes(raw)
         if len(table) > cap:
             terminal_cap = fit and terminal.max_zones is not None and cap < MAX_TYPE1_ZONES
-            asked = max_zones is not None or terminal_cap
+            asked = max_zones is not None or terminal_cap or _fitting
             if not asked:
                 raise ExportError(
                     f"grid type 1 holds at most {MAX_TYPE1_ZONES} rate zones; this prescription has "
@@ -175,17 +191,9 @@ def render_isoxml(job: ExportJob, terminal: Terminal, *, grid_type: int | None =
     xml, grid_bin = _build(job, ll, raw, grid_type, unit, notes)
     size = len(xml) + len(grid_bin)
     if terminal.max_bytes is not None and size > terminal.max_bytes:
-        if grid_type == 2 and fit and 1 in terminal.isoxml_grid_types:
-            # Type 1 stores one byte per cell instead of four per product.
-            try:
-                out = render_isoxml(job, terminal, grid_type=1, resample=resample, oversample=oversample,
-                                    max_zones=max_zones, unit=unit, fit=fit)
-            except ExportError as exc:
-                raise ExportError(f"ISOXML type 2 is {size} bytes, over the {terminal.name} limit of "
-                                  f"{terminal.max_bytes}; type 1 failed too: {exc}") from None
-            out.notes.insert(0, f"switched to grid type 1: type 2 was {size} bytes, over the "
-                                f"{terminal.max_bytes}-byte limit of {terminal.name}")
-            return out
+        if fit and not _fitting:
+            return _fit_size(job, terminal, ll, grid_type, size, resample=resample, oversample=oversample,
+                             coarsen=coarsen, max_zones=max_zones, unit=unit)
         raise ExportError(
             f"ISOXML task is {size} bytes ({ll.n_rows} x {ll.n_cols} cells, grid type {grid_type}); "
             f"{terminal.name} accepts at most {terminal.max_bytes} bytes"
@@ -203,6 +211,49 @@ def render_isoxml(job: ExportJob, terminal: Terminal, *, grid_type: int | None =
     }
     return ExportFile(f"{file_stem(job.field_name)}_TASKDATA.zip", "application/zip", buf.getvalue(),
                       notes, stats)
+
+
+# Lat/lon cells this many times the dosing cell, tried in turn when a terminal's size cap demands it.
+COARSEN_STEPS: tuple[int, ...] = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32)
+
+
+def _fit_size(job: ExportJob, terminal: Terminal, ll: LatLonGrid, grid_type: int, size: int, *,
+              resample: str, oversample: int, coarsen: int, max_zones: int | None, unit: str) -> ExportFile:
+    """The finest ISOXML grid that fits ``terminal.max_bytes``: grid type 1 first, then larger cells.
+
+    Type 1 stores one byte per cell instead of four per product (rates
+    rounded up into at most 254 zones); larger cells cost product where a
+    cell straddles a patch edge. Cells touching the field edge or a no-spray
+    zone stay 0 at every size, and the verifier reports the product added.
+    """
+    cap = terminal.max_bytes or size
+    n = len(job.prescription.products)
+    types = [t for t in (1, 2) if t in terminal.isoxml_grid_types]
+    cells_now = ll.n_rows * ll.n_cols
+    tried = []
+    for step in COARSEN_STEPS:
+        c = coarsen * step
+        for gt in types:
+            if (c, gt) == (coarsen, grid_type):
+                continue
+            # Estimate from the cell count before rendering; the XML itself is small.
+            est = cells_now * (coarsen / c) ** 2 * (1 if gt == 1 else 4 * n)
+            if est > cap:
+                continue
+            try:
+                out = render_isoxml(job, terminal, grid_type=gt, resample=resample, oversample=oversample, coarsen=c,
+                                    max_zones=max_zones, unit=unit, fit=True, _fitting=True)
+            except ExportError as exc:
+                tried.append(f"type {gt} at {c}x cells: {exc}")
+                continue
+            out.notes.insert(0, f"grid type {grid_type} was {size} bytes, over the {cap}-byte limit of "
+                                f"{terminal.name}: written as grid type {gt} with cells {c} x the dosing cell "
+                                f"({job.prescription.grid.cell_size_m * c / oversample:g} m); cells touching the "
+                                f"field edge or a no-spray zone stay unsprayed")
+            return out
+    raise ExportError(f"ISOXML task is {size} bytes ({ll.n_rows} x {ll.n_cols} cells, grid type {grid_type}); "
+                      f"{terminal.name} accepts at most {cap} bytes, and no grid up to {COARSEN_STEPS[-1]} x the "
+                      f"dosing cell fits" + (f" ({'; '.join(tried[-2:])})" if tried else ""))
 
 
 def _boundary_vertices(job: ExportJob) -> int:

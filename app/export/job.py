@@ -23,7 +23,10 @@ class ExportJob:
     metric CRS; every exporter converts once, at its own edge.
     ``no_spray_wgs84`` (buffers inside the field) lets an exporter that must
     shrink a file grow sprayed zones without reaching a buffer; without it,
-    no exporter grows a zone.
+    no exporter grows a zone. ``features_wgs84`` (kind, name, geometry) and
+    ``season_left`` (canonical rate per product, ``None`` = no season limit)
+    are what the export verifier (``app.export.verify``) measures a file
+    against; without them it checks the stored zones and the label maximum.
     """
 
     prescription: Prescription
@@ -34,6 +37,8 @@ class ExportJob:
     task_name: str | None = None
     prescription_id: str | None = None
     no_spray_wgs84: BaseGeometry | None = None
+    features_wgs84: tuple[tuple[str, str | None, BaseGeometry], ...] = ()
+    season_left: tuple[float | None, ...] | None = None
 
     def __post_init__(self) -> None:
         boundary = self.field_boundary_wgs84

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -13,7 +14,52 @@ from app.export.job import ExportError, ExportFile, ExportJob
 from app.export.preview import render_png
 from app.export.shapefile import render_shapefile
 from app.export.terminals import TERMINALS, Terminal, get_terminal
+from app.export.verify import GroundTruth, VerifyReport, verify
 from app.export.zones import display_unit
+
+# Formats a terminal sprays from: each is read back and verified before it is served.
+VERIFIED: tuple[str, ...] = ("isoxml", "shapefile", "geojson", "geotiff")
+DEFAULT_TOLERANCE_PCT = 5.0
+
+
+class ExportRefused(ExportError):
+    """A rendered file that would break the label; it is never served (HTTP 422)."""
+
+
+def verified(job: ExportJob, fmt: str, out: ExportFile) -> VerifyReport | None:
+    """Verify ``out`` (format ``fmt``) against ``job``; raise ``ExportRefused`` naming what breaks the label.
+
+    The report lands in ``out.stats["verify"]``; ``out.stats["verify_seconds"]``
+    says what it cost.
+    """
+    if fmt not in VERIFIED:
+        return None
+    t0 = time.perf_counter()
+    report = verify(out.content, fmt, GroundTruth.from_job(job))
+    out.stats["verify_seconds"] = time.perf_counter() - t0
+    out.stats["verify"] = report.as_dict()
+    if not report.ok:
+        raise ExportRefused(f"the {fmt} file would break the label, so it is not served: "
+                            + "; ".join(report.problems))
+    return report
+
+
+_TRADE_OFF = {
+    "isoxml": "added where lat/lon cells straddle a sprayed patch's edge and take its rate (resample=max) or where "
+              "rates were rounded up to fit zones. Choose: oversample=2 halves the growth (a 4x larger file); "
+              "resample=nearest keeps the product but may leave the edge of a patch under-dosed; fewer zones or a "
+              "coarser grid make a smaller file but spray more; or accept the extra by raising tolerance_pct",
+    "shapefile": "added where cells were merged or rates rounded up to fit the terminal's zone or size cap. "
+                 "Choose: more zones (max_zones) or another terminal keep the product; a coarser dosing grid makes "
+                 "a smaller file but sprays more; or accept the extra by raising tolerance_pct",
+}
+
+
+def product_added(report: VerifyReport) -> list[dict[str, object]]:
+    """Product the file needs beyond the prescription, per product (delta and %)."""
+    return [{"product": p.product, "unit": p.total_unit, "prescribed": round(p.prescribed_total, 6),
+             "in_file": round(p.file_total, 6), "delta": round(p.delta, 6), "delta_pct": round(p.delta_pct, 3)}
+            for p in report.products]
 
 Renderer = Callable[..., ExportFile]
 
@@ -78,7 +124,9 @@ def render(job: ExportJob, fmt: str, *, terminal: str | None = None, **options: 
     f = get_format(fmt)
     t = get_terminal(terminal)
     _check_options(f, options)
-    return f.renderer(job, t, **options)
+    out = f.renderer(job, t, **options)
+    verified(job, f.name, out)
+    return out
 
 
 def _limit_checks(t: Terminal, fmt: Format, stats: dict[str, object]) -> list[dict[str, object]]:
@@ -100,7 +148,8 @@ def _limit_checks(t: Terminal, fmt: Format, stats: dict[str, object]) -> list[di
     return checks
 
 
-def preflight(job: ExportJob, fmt: str, terminal: str | None = None, **options: object) -> dict[str, object]:
+def preflight(job: ExportJob, fmt: str, terminal: str | None = None, *,
+              tolerance_pct: float = DEFAULT_TOLERANCE_PCT, **options: object) -> dict[str, object]:
     """Render ``fmt`` for ``terminal`` and report whether it fits, as a JSON-able dict.
 
     Keys: ``format``, ``terminal``, ``ok``, ``error`` (why it cannot be made,
@@ -108,6 +157,11 @@ def preflight(job: ExportJob, fmt: str, terminal: str | None = None, **options: 
     ``crs``, ``units`` per product, ``grid`` (ISOXML), ``checks`` against the
     terminal's limits (each says whether the limit is an assumption),
     ``changes`` (what the exporter did to fit) and ``terminal_limits``.
+    ``verify`` is the export verifier's report on the file itself
+    (:mod:`app.export.verify`); ``product_added`` is product beyond the
+    prescription per product. ``ok`` is False when the file breaks the label,
+    or when it needs more than ``tolerance_pct`` % extra product, and
+    ``trade_off`` then says what the caller can change.
     """
     f = get_format(fmt)
     t = get_terminal(terminal)
@@ -121,11 +175,18 @@ def preflight(job: ExportJob, fmt: str, terminal: str | None = None, **options: 
         "format": f.name, "terminal": t.name, "ok": False, "error": None, "units": units,
         "terminal_limits": t.as_dict(), "crs": None, "zones": None, "vertices": None,
         "bytes": None, "bytes_unzipped": None, "checks": [], "changes": [],
+        "verify": None, "product_added": [], "tolerance_pct": tolerance_pct, "trade_off": None,
     }
     try:
         out = f.renderer(job, t, **options)
     except ExportError as exc:
         report["error"] = str(exc)
+        return report
+    try:
+        vr = verified(job, f.name, out)
+    except ExportRefused as exc:
+        report["error"] = str(exc)
+        report["verify"] = out.stats.get("verify")
         return report
     stats = out.stats
     report.update({
@@ -139,7 +200,18 @@ def preflight(job: ExportJob, fmt: str, terminal: str | None = None, **options: 
     checks = _limit_checks(t, f, stats)
     report["checks"] = checks
     report["ok"] = all(c["ok"] for c in checks)
+    if vr is not None:
+        report["verify"] = stats["verify"]
+        report["verify_seconds"] = round(float(stats["verify_seconds"]), 4)  # type: ignore[arg-type]
+        added = product_added(vr)
+        report["product_added"] = added
+        worst = vr.product_delta_pct()
+        if worst > tolerance_pct:
+            report["ok"] = False
+            report["trade_off"] = (
+                f"this file needs {worst:.1f} % more product than the prescription (tolerance {tolerance_pct:g} %), "
+                + _TRADE_OFF.get(f.name, _TRADE_OFF["shapefile"]))
     return report
 
 
-__all__ = ["FORMATS", "TERMINALS", "Format", "get_format", "preflight", "render"]
+__all__ = ["FORMATS", "TERMINALS", "ExportRefused", "Format", "get_format", "preflight", "render", "verified"]

@@ -158,17 +158,24 @@ def applications_of_field(session: Session, field_id: int) -> Sequence[Applicati
                            .order_by(Application.applied_at)).all()
 
 
-def season_used(session: Session, field_id: int, product_ids: Sequence[int], year: int) -> dict[int, float]:
-    """Canonical amount per ha (L/ha or kg/ha) of each product already applied in ``year``.
+def season_used(session: Session, field_id: int, product_ids: Sequence[int], since: datetime
+                ) -> tuple[dict[int, float], list[dict[str, Any]]]:
+    """Canonical amount per ha (L/ha or kg/ha) of each product applied since ``since``, and the records counted.
 
-    An application on part of the field counts in full: the cells it covered are
-    not known here, so the season remainder errs on the safe side.
+    Season limits follow the crop, not the calendar (a winter crop's autumn
+    and spring sprays count together), so the caller passes the crop season's
+    start or, when unknown, a rolling 12 months back. An application on part
+    of the field counts in full: the cells it covered are not known here, so
+    the season remainder errs on the safe side.
     """
     out = dict.fromkeys(product_ids, 0.0)
+    records: list[dict[str, Any]] = []
     for app in applications_of_field(session, field_id):
-        if app.product_id in out and app.applied_at.year == year:
+        if app.product_id in out and app.applied_at >= since:
             out[app.product_id] += app.rate_canonical
-    return out
+            records.append({"application_id": app.id, "product_id": app.product_id,
+                            "applied_at": app.applied_at.isoformat(), "rate_canonical": app.rate_canonical})
+    return out, records
 
 
 def drop_advice_of_field(session: Session, field_id: int) -> None:

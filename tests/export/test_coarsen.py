@@ -59,7 +59,14 @@ def test_100_ha_sample_shapefile_is_shrunk_to_fit_trimble(tmp_path: Path) -> Non
     assert out.stats["bytes_unzipped"] <= 250_000
     assert any("blocks of" in n for n in out.notes)
     check = preflight(job, "shapefile", "trimble")
-    assert check["ok"] and any("blocks of" in c for c in check["changes"])
+    assert any("blocks of" in c for c in check["changes"])
+    # Merging costs product: the file itself, read back, needs far more than the prescription.
+    added = check["product_added"][0]
+    assert added["delta_pct"] > 5.0 and added["in_file"] > added["prescribed"]
+    assert check["ok"] is False and "more product" in check["trade_off"]
+    assert check["verify"]["ok"] is True  # still inside the label: only the amount changed
+    accepted = preflight(job, "shapefile", "trimble", tolerance_pct=added["delta_pct"] + 1)
+    assert accepted["ok"] is True and accepted["trade_off"] is None
     # read back: no zone's rate exceeds the label maximum; buffers stay out of the sprayed zones
     with zipfile.ZipFile(io.BytesIO(out.content)) as z:
         z.extractall(tmp_path)

@@ -41,7 +41,14 @@ def test_every_format_renders_for_every_terminal_and_preflight_is_json(mix_job, 
     assert out.content and out.filename and out.media_type == FORMATS[fmt].media_type
     report = preflight(mix_job, fmt, terminal)
     json.dumps(report)
-    assert report["ok"] and report["error"] is None
+    assert report["error"] is None
+    if fmt in ("isoxml", "shapefile", "geojson", "geotiff"):
+        assert report["verify"]["ok"] is True  # read back: nothing breaks the label
+        within = all(a["delta_pct"] <= report["tolerance_pct"] for a in report["product_added"])
+        assert report["ok"] is (within and all(c["ok"] for c in report["checks"]))
+        assert (report["trade_off"] is None) is within
+    else:
+        assert report["ok"] and report["verify"] is None
     assert report["bytes"] == len(out.content)
     assert [u["unit"] for u in report["units"]] == ["fl oz/acre", "g/ha"]
     for check in report["checks"]:

@@ -101,7 +101,8 @@ def store_weed_map(session: SessionDep, field: Field, crs: str, x0_m: float, y0_
                    cell_size_m: float, densities: dict[str, np.ndarray], *, source: str | None = None,
                    captured_at: Any = None, ingest: dict[str, Any] | None = None) -> WeedMap:
     """Check a density stack against its field and store it as the field's next version."""
-    check_metric_crs(crs)
+    centre = FieldGeometry.from_documents(field.boundary, []).boundary_wgs84.centroid
+    check_metric_crs(crs, (centre.x, centre.y))
     unknown = unknown_codes(list(densities))
     if unknown:
         raise InputError(f"species: unknown species code(s) {', '.join(unknown)}; use EPPO codes from "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request, status
@@ -63,8 +63,10 @@ class PrescriptionInputs:
     densities_blob: bytes
     crop: str | None
     growth_stage_bbch: int | None
-    year: int
+    season_since: datetime
+    season_window: str
     season_used_canonical: dict[int, float]
+    season_counted: list[dict[str, Any]]
     body: PrescriptionCreate
 
     @property
@@ -89,15 +91,16 @@ def gather_inputs(session: Session, org_id: int, body: PrescriptionCreate) -> Pr
         if prod is None:
             raise NotFound(f"product_ids: product {pid} not found")
         products.append(prod)
-    year = datetime.now(UTC).year
+    since, window = season_window(body.season_start)
     ids = [p.id for p in products]
+    used, counted = repo.season_used(session, field.id, ids, since)
     return PrescriptionInputs(
         org_id=org_id, field_id=field.id, weed_map_id=wmap.id, weed_map_version=wmap.version, product_ids=ids,
         labels=[LabelDoc.model_validate(p.label) for p in products],
         geometry=FieldGeometry.from_documents(field.boundary, field.sensitive_features),
         grid=weed_map_grid(wmap), species=list(wmap.species), densities_blob=wmap.densities, crop=field.crop,
-        growth_stage_bbch=field.growth_stage_bbch, year=year,
-        season_used_canonical=repo.season_used(session, field.id, ids, year), body=body)
+        growth_stage_bbch=field.growth_stage_bbch, season_since=since, season_window=window,
+        season_used_canonical=used, season_counted=counted, body=body)
 
 
 def compute_prescription(inputs: PrescriptionInputs) -> Prescription:
@@ -111,8 +114,18 @@ def compute_prescription(inputs: PrescriptionInputs) -> Prescription:
                          growth_stage_bbch=inputs.growth_stage_bbch,
                          season_used={lab.name: used[p] for lab, p in zip(labels, inputs.product_ids, strict=True)})
     del stack, densities
+    counted = inputs.season_counted
+    core.compliance.append({
+        "check": "season_window", "outcome": "info",
+        "detail": f"applications since {inputs.season_since.date().isoformat()} ({inputs.season_window}) count "
+                  "against the season maximum: "
+                  + (", ".join(f"#{r['application_id']} on {r['applied_at'][:10]}" for r in counted) or "none"),
+        "records": counted,
+    })
     summary = core.summary.as_dict()
-    summary["products"] = product_totals(core, labels, inputs.product_ids)
+    summary["products"] = product_totals(core, labels, inputs.product_ids,
+                                         {lab.name: used[p] for lab, p in zip(labels, inputs.product_ids,
+                                                                              strict=True)})
     return Prescription(
         org_id=inputs.org_id, field_id=inputs.field_id, weed_map_id=inputs.weed_map_id,
         weed_map_version=inputs.weed_map_version, product_ids=list(inputs.product_ids),
@@ -128,7 +141,7 @@ def compute_prescription(inputs: PrescriptionInputs) -> Prescription:
 def store_prescription(session: Session, inputs: PrescriptionInputs, row: Prescription) -> Prescription:
     """Add the computed row; refuses (409) if applications recorded meanwhile changed the season's remainder,
     since the rates were capped by the remainder read before computing."""
-    now = repo.season_used(session, inputs.field_id, inputs.product_ids, inputs.year)
+    now, _counted = repo.season_used(session, inputs.field_id, inputs.product_ids, inputs.season_since)
     if now != inputs.season_used_canonical:
         raise Conflict("applications of these products were recorded on this field while the prescription was "
                        "computed; the season maximum may now be lower: POST the prescription again")
@@ -148,6 +161,19 @@ def create_prescription(session: Session, org_id: int, body: PrescriptionCreate,
         session.rollback()
     row = compute_prescription(inputs)
     return store_prescription(session, inputs, row)
+
+
+def season_window(season_start: datetime | None, now: datetime | None = None) -> tuple[datetime, str]:
+    """Since when applications count against a season maximum, and why.
+
+    The crop's season start when the caller gives it; otherwise a rolling 12
+    months (365 days) back, so a winter crop's autumn spray still counts in
+    spring and nothing resets on 1 January.
+    """
+    if season_start is not None:
+        start = season_start if season_start.tzinfo else season_start.replace(tzinfo=UTC)
+        return start, "the crop season's start given with the request"
+    return (now or datetime.now(UTC)) - timedelta(days=365), "rolling 12 months: no crop season start given"
 
 
 def _jsonable(value: Any) -> Any:

@@ -85,8 +85,13 @@ class PrescriptionCreate(BaseModel):
     strategy: StrategyIn = Field(default_factory=StrategyIn)
     sprayer: SprayerIn = Field(default_factory=SprayerIn)
     wind_from_deg: float | None = Field(default=None, ge=0, lt=360,
-                                        description="wind direction (from), degrees; without it a drift-prone "
-                                                    "product's downwind buffer is laid all round the field")
+                                        description="wind direction (from), degrees from TRUE north; without it a "
+                                                    "drift-prone product's downwind buffer is laid all round the "
+                                                    "field")
+    season_start: datetime | None = Field(
+        default=None, description="start of the crop's season (e.g. sowing of a winter crop): applications since "
+                                  "then count against each label's season maximum. Default: a rolling 12 months "
+                                  "before now, the safe reading when the crop season is not known")
 
 
 class ProductTotal(BaseModel):
