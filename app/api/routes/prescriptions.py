@@ -24,7 +24,7 @@ from app.dosing.prescribe import Prescription as CorePrescription
 from app.dosing.prescribe import Summary
 from app.jobs import store as jobs_store
 from app.models import arrays, repo
-from app.models.tables import Prescription, Product, WeedMap
+from app.models.tables import Field, Prescription, Product, WeedMap
 from app.pipeline import FieldGeometry, product_totals, run
 
 router = APIRouter(prefix="/v1/prescriptions", tags=["prescriptions"])
@@ -76,21 +76,10 @@ class PrescriptionInputs:
 
 def gather_inputs(session: Session, org_id: int, body: PrescriptionCreate) -> PrescriptionInputs:
     """Read what a prescription needs (no writes); raises NotFound naming the missing document."""
-    field = owned_field(session, org_id, body.field_id)
-    if body.weed_map_id is None:
-        wmap = repo.latest_weed_map(session, field.id)
-        if wmap is None:
-            raise NotFound(f"field {field.id} has no weed map yet; POST one to /v1/fields/{field.id}/weed-maps")
-    else:
-        wmap = repo.get_owned(session, WeedMap, org_id, body.weed_map_id)
-        if wmap is None or wmap.field_id != field.id:
-            raise NotFound(f"weed map {body.weed_map_id} of field {field.id} not found")
-    products: list[Product] = []
-    for pid in body.product_ids:
-        prod = repo.get_owned(session, Product, org_id, pid)
-        if prod is None:
-            raise NotFound(f"product_ids: product {pid} not found")
-        products.append(prod)
+    field, map_ref, products = _documents(session, org_id, body)
+    wmap = session.get(WeedMap, map_ref.id)
+    if wmap is None:  # its field was deleted between the two reads
+        raise NotFound(f"weed map {map_ref.id} of field {field.id} not found")
     since, window = season_window(body.season_start)
     ids = [p.id for p in products]
     used, counted = repo.season_used(session, field.id, ids, since)
@@ -187,9 +176,8 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def prescription_cells(session: Session, org_id: int, body: PrescriptionCreate) -> int:
-    """Cells of the weed map a prescription would dose; 404 for any missing document (cheap:
-    no grid is read)."""
+def _documents(session: Session, org_id: int, body: PrescriptionCreate) -> tuple[Field, Any, list[Product]]:
+    """The field, its weed map's id and size, and the products; 404 naming the missing one. No grid is read."""
     field = owned_field(session, org_id, body.field_id)
     q = select(WeedMap.id, WeedMap.n_rows, WeedMap.n_cols).where(WeedMap.field_id == field.id,
                                                                    WeedMap.org_id == org_id)
@@ -199,10 +187,19 @@ def prescription_cells(session: Session, org_id: int, body: PrescriptionCreate) 
     if found is None:
         raise NotFound(f"field {field.id} has no weed map yet; POST one to /v1/fields/{field.id}/weed-maps"
                        if body.weed_map_id is None else f"weed map {body.weed_map_id} of field {field.id} not found")
+    products: list[Product] = []
     for pid in body.product_ids:
-        if repo.get_owned(session, Product, org_id, pid) is None:
+        prod = repo.get_owned(session, Product, org_id, pid)
+        if prod is None:
             raise NotFound(f"product_ids: product {pid} not found")
-    return int(found.n_rows) * int(found.n_cols)
+        products.append(prod)
+    return field, found, products
+
+
+def prescription_cells(session: Session, org_id: int, body: PrescriptionCreate) -> int:
+    """Cells of the weed map a prescription would dose (cheap: no grid is read)."""
+    _field, map_ref, _products = _documents(session, org_id, body)
+    return int(map_ref.n_rows) * int(map_ref.n_cols)
 
 
 class _JobAccepted(BaseModel):
