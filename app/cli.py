@@ -101,10 +101,10 @@ def cmd_migrate(_args: argparse.Namespace) -> int:
 
 def cmd_prescribe(args: argparse.Namespace) -> int:
     """Field, weed map and label files in; prescription summary and an export out."""
-    from app.api.schemas.field import FieldCreate
-    from app.api.schemas.label import LabelDoc
-    from app.api.schemas.prescription import SprayerIn, StrategyIn
-    from app.api.schemas.weed_map import WeedMapCreate
+    from app.domain.field import FieldCreate
+    from app.domain.label import LabelDoc
+    from app.domain.prescription import SprayerIn, StrategyIn
+    from app.domain.weed_map import WeedMapCreate
     from app.pipeline import product_totals, run_documents
 
     field = FieldCreate.model_validate_json(Path(args.field).read_text())
@@ -142,9 +142,9 @@ def cmd_prescribe(args: argparse.Namespace) -> int:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     """Read an exported file back and check it against the stored prescription; exit 1 if it breaks the label."""
-    from app.api.routes.exports import export_job
     from app.export.verify import GroundTruth, sniff_format, verify
     from app.models.tables import Prescription
+    from app.services.exports import export_job
 
     content = Path(args.file).read_bytes()
     fmt = args.format or sniff_format(content)

@@ -60,6 +60,9 @@ class RequestMiddleware:
             return
         headers = dict(scope.get("headers", []))
         request_id = headers.get(b"x-request-id", b"").decode()[:64] or uuid.uuid4().hex[:16]
+        # The error handlers (app.api.errors) put it in a 500's body; scope["state"] is
+        # request.state, shared by the copies of the scope made below.
+        scope.setdefault("state", {})["request_id"] = request_id
         start = time.perf_counter()
         status = {"code": 500}
         path = scope.get("path", "")

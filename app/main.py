@@ -11,13 +11,14 @@ from sqlalchemy import Engine
 from app import __version__
 from app import logging as dw_logging
 from app.api import errors
-from app.api.routes import dose_response, fields, meta, prescriptions, products
+from app.api.routes import advice, dose_response, exports, fields, meta, prescriptions, products, uploads
 from app.api.routes import jobs as jobs_routes
 from app.jobs.engine import JobEngine
 from app.jobs.runners import RUNNERS, classify
 from app.models.db import make_engine, session_factory
 from app.models.migrate import upgrade
 from app.settings import Settings, get_settings
+from app.web import routes as web_routes
 
 DESCRIPTION = """
 Dosewise turns a field boundary, a weed-density map and a product label into a
@@ -66,22 +67,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.jobs = jobs
     errors.install(app)
     for router in (meta.router, fields.router, products.router, prescriptions.router, dose_response.router,
-                   jobs_routes.router):
+                   uploads.router, exports.router, advice.router, web_routes.router, jobs_routes.router):
         app.include_router(router)
-    _optional_routers(app)
     app.add_middleware(dw_logging.RequestMiddleware, max_body_bytes=settings.max_body_bytes,
                        max_upload_bytes=settings.max_upload_bytes, upload_suffixes=("/weed-maps/geotiff",))
     return app
 
-
-def _optional_routers(app: FastAPI) -> None:
-    """Capabilities that live in their own folders register their routes here."""
-    from app.api.routes import advice, exports, uploads
-
-    app.include_router(uploads.router)
-    app.include_router(exports.router)
-    app.include_router(advice.router)
-
-    from app.web.routes import router as web_router
-
-    app.include_router(web_router)

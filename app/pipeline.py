@@ -17,15 +17,15 @@ from pyproj import CRS, Proj
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
-from app.api.schemas.field import FieldCreate
-from app.api.schemas.label import LabelDoc
-from app.api.schemas.prescription import SprayerIn, StrategyIn
-from app.api.schemas.weed_map import WeedMapCreate, grid_to_array
+from app.domain.field import FieldCreate
+from app.domain.label import LabelDoc
+from app.domain.prescription import SprayerIn, StrategyIn
+from app.domain.units import from_canonical_rate, to_canonical_rate
+from app.domain.weed_map import WeedMapCreate, grid_to_array
 from app.dosing.grid import GridSpec
 from app.dosing.masks import FieldMasks, SensitiveFeature, build_masks
 from app.dosing.prescribe import DosingError, Prescription, Strategy, prescribe
 from app.dosing.sprayer import SprayerProfile
-from app.dosing.units import from_canonical_rate, to_canonical_rate
 from app.geo import reproject, utm_crs_for
 from app.species import catalogue
 

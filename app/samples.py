@@ -7,16 +7,16 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from app.api.routes.fields import create_field, store_weed_map
-from app.api.routes.prescriptions import create_prescription
-from app.api.routes.products import create_product
-from app.api.schemas.field import FieldCreate
-from app.api.schemas.label import LabelDoc
-from app.api.schemas.prescription import PrescriptionCreate, StrategyIn
-from app.api.schemas.weed_map import WeedMapCreate
-from app.dosing.prescribe import DosingError
+from app.domain.field import FieldCreate
+from app.domain.label import LabelDoc
+from app.domain.prescription import PrescriptionCreate, StrategyIn
+from app.domain.weed_map import WeedMapCreate
+from app.dosing.errors import DosingError
 from app.models import repo
 from app.pipeline import weed_map_arrays
+from app.services.fields import create_field, store_weed_map
+from app.services.prescriptions import create_prescription
+from app.services.products import create_product
 from app.species import DATA_DIR
 
 log = logging.getLogger("dosewise.samples")

@@ -43,8 +43,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a plain script from anywhere
     sys.path.insert(0, str(ROOT))
 
-from app.api.schemas.field import FieldCreate  # noqa: E402
-from app.api.schemas.weed_map import EncodedGrid, Origin, WeedMapCreate  # noqa: E402
+from app.domain.field import FieldCreate  # noqa: E402
+from app.domain.weed_map import EncodedGrid, Origin, WeedMapCreate  # noqa: E402
 from app.geo import transformer, utm_crs_for  # noqa: E402
 
 DEFAULT_OUT = ROOT / "data" / "sample_fields"

@@ -70,10 +70,10 @@ def test_verify_a_received_file_against_its_prescription(tmp_path: Path, monkeyp
     """`dosewise verify FILE --prescription ID`: exit 0 and the report for a good file, 1 for a tampered one."""
     import io
 
-    from app.api.routes.exports import export_job
     from app.export import render
     from app.models.tables import Prescription
     from app.samples import load_samples
+    from app.services.exports import export_job
     from app.settings import get_settings
 
     url = f"sqlite:///{tmp_path / 'cli.db'}"

@@ -10,7 +10,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from app.api.schemas.label import LabelDoc
+from app.domain.label import LabelDoc
+from app.domain.units import to_canonical_rate
+
+_FL_OZ_ACRE = to_canonical_rate(1.0, "fl oz/acre")  # L/ha
 
 MPH_KMH = 1.609344
 
@@ -58,7 +61,7 @@ def example_inputs() -> dict[str, Any]:
         "field": {"name": "North 40", "crop": "soybean", "growth_stage_bbch": 14, "country": "US"},
         "labels": [glyphosate_us()],
         "summary": {"field_area_ha": 16.0, "sprayable_area_ha": 15.5, "treated_area_ha": 4.0,
-                    "product_total": [4.0 * 32 * 0.07308], "broadcast_total": [15.5 * 32 * 0.07308],
+                    "product_total": [4.0 * 32 * _FL_OZ_ACRE], "broadcast_total": [15.5 * 32 * _FL_OZ_ACRE],
                     "saving_pct": [100 * (1 - 4.0 / 15.5)]},
         "strategy": "threshold",
         "species_names": {"AMAPA": "Palmer amaranth"},

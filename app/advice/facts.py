@@ -15,14 +15,12 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.advice.weather import Forecast, WeatherCheck, check_weather
-from app.api.schemas.label import LabelDoc
-from app.dosing.units import canonical_unit, from_canonical_rate, to_canonical_rate
+from app.domain.label import LabelDoc
+from app.domain.units import ACRE_IN_HA as ACRE_HA
+from app.domain.units import MILE_IN_KM as MILE_KM
+from app.domain.units import canonical_unit, from_canonical_rate, to_canonical_rate
 
 FACTS_VERSION = "1"
-# One international acre in hectares and one mile in km: unit facts that
-# app.dosing.units does not carry yet (it knows rates and lengths only).
-ACRE_HA = 0.40468564224
-MILE_KM = 1.609344
 
 # The unit a label's total is counted in: gallons for US liquid rates, pounds for US solids.
 TOTAL_UNIT: dict[str, str] = {

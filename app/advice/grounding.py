@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 
 from app.advice.builtin import AdviceParts
 from app.advice.facts import FactSheet
-from app.dosing.units import canonical_unit, from_canonical_rate, to_canonical_rate
+from app.domain.units import canonical_unit, from_canonical_rate, to_canonical_rate
 
 # Answer spelling → unit key. Longest first so "fl oz/acre" wins over "oz/acre".
 _UNIT_SPELLINGS: dict[str, str] = {

@@ -28,7 +28,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from app.api.schemas.label import LabelDoc
+from app.domain.label import LabelDoc
 
 INVERSION_WIND_KMH = 3.0
 INVERSION_MAX_CLOUD_PCT = 25.0

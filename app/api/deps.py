@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Query, Request
 from sqlalchemy.orm import Session
 
-from app.api.errors import Forbidden
+from app.domain.errors import Forbidden
 from app.models import repo
 from app.models.db import session_scope
 

@@ -1,12 +1,17 @@
-"""One table from domain errors to HTTP status codes, and one error body shape.
+"""One table from errors to HTTP status codes, and one error body shape.
 
-Every error response is ``{"error": {"code", "message", "details"?}}`` where
-``message`` names the input at fault.
+Every error response is ``{"error": {"code", "message", "details"?, "request_id"?}}``
+where ``message`` names the input at fault. The table is declared here, whole,
+so a freshly started server and a test process that imported everything agree.
+An error is matched by the most specific class in the table: ``TooLarge`` (a
+kind of ``IngestError``) is 413, not 422. Anything not in the table is a bug:
+500 in the same shape, with the request id to find its traceback in the log.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -14,54 +19,58 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.dosing.prescribe import DosingError
-from app.dosing.units import UnitError
+from app.advice import FactsError
+from app.domain.errors import Conflict, Forbidden, NotFound
+from app.domain.units import UnitError
+from app.dosing.errors import DosingError
+from app.dosing.fit import FitError
+from app.export import ExportError
 from app.geo import GeometryError
+from app.ingest import IngestError, TooLarge
 from app.pipeline import InputError
 
 log = logging.getLogger("dosewise.errors")
 
+__all__ = ["STATUS", "Conflict", "Forbidden", "NotFound", "error_body", "install", "status_for"]
 
-class NotFound(LookupError):
-    """A resource that does not exist or belongs to another organisation."""
-
-
-class Forbidden(PermissionError):
-    """The key's role may not do this."""
-
-
-class Conflict(RuntimeError):
-    """The request clashes with what is stored."""
-
-
-STATUS: list[tuple[type[Exception], int, str]] = [
-    (NotFound, 404, "not_found"),
-    (Forbidden, 403, "forbidden"),
-    (Conflict, 409, "conflict"),
-    (GeometryError, 422, "invalid_geometry"),
-    (UnitError, 422, "invalid_unit"),
-    (DosingError, 422, "dosing_refused"),
-    (InputError, 422, "invalid_input"),
-]
+# exception class -> (HTTP status, error code). Order does not matter: see status_for.
+STATUS: Mapping[type[Exception], tuple[int, str]] = {
+    NotFound: (404, "not_found"),
+    Forbidden: (403, "forbidden"),
+    Conflict: (409, "conflict"),
+    GeometryError: (422, "invalid_geometry"),
+    UnitError: (422, "invalid_unit"),
+    DosingError: (422, "dosing_refused"),
+    InputError: (422, "invalid_input"),
+    FitError: (422, "fit_failed"),
+    ExportError: (422, "export_refused"),
+    FactsError: (422, "advice_facts"),
+    IngestError: (422, "invalid_upload"),
+    TooLarge: (413, "too_large"),
+}
 
 
-def register_extra(exc_type: type[Exception], status: int, code: str) -> None:
-    """Let a capability (export, advice, ...) add its errors to the table."""
-    STATUS.insert(0, (exc_type, status, code))
+def status_for(exc: BaseException) -> tuple[int, str] | None:
+    """The table's entry for the most specific class of ``exc`` (its MRO order), or ``None``.
+
+    >>> from app.ingest import TooLarge
+    >>> status_for(TooLarge("zip bomb"))
+    (413, 'too_large')
+    >>> status_for(KeyError("x")) is None
+    True
+    """
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return None
 
 
-def status_of(exc: Exception) -> tuple[int | None, str]:
-    """The status and code the table gives ``exc`` (None: not a domain error, a 500)."""
-    for exc_type, status, code in STATUS:
-        if isinstance(exc, exc_type):
-            return status, code
-    return None, "internal_error"
-
-
-def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
+def error_body(code: str, message: str, details: Any = None, request_id: str | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {"code": code, "message": message}
     if details is not None:
         body["details"] = details
+    if request_id:
+        body["request_id"] = request_id
     return {"error": body}
 
 
@@ -74,6 +83,8 @@ def _loc(loc: tuple[Any, ...]) -> str:
 
 
 def install(app: FastAPI) -> None:
+    """Register the handlers: validation errors, HTTP errors, the table, and the catch-all 500."""
+
     @app.exception_handler(RequestValidationError)
     async def _validation(_req: Request, exc: RequestValidationError) -> JSONResponse:
         details = []
@@ -92,12 +103,35 @@ def install(app: FastAPI) -> None:
         return JSONResponse(status_code=exc.status_code, content=error_body(code, str(exc.detail)),
                             headers=getattr(exc, "headers", None))
 
-    for exc_type, _status, _code in STATUS:
+    # Starlette looks a handler up along the exception's MRO, and so does _domain,
+    # so registering every class of the table sends each error to its own entry.
+    for exc_type in STATUS:
         app.add_exception_handler(exc_type, _domain)
+    # Exception (not a subclass) goes to Starlette's outermost ServerErrorMiddleware:
+    # it also catches errors raised in middleware. The traceback is logged with the
+    # request line (app.logging.RequestMiddleware) under the same request id.
+    app.add_exception_handler(Exception, _unexpected)
 
 
 async def _domain(_req: Request, exc: Exception) -> JSONResponse:
-    for exc_type, status, code in STATUS:
-        if isinstance(exc, exc_type):
-            return JSONResponse(status_code=status, content=error_body(code, str(exc)))
-    raise exc
+    found = status_for(exc)
+    if found is None:  # pragma: no cover - only table classes are registered with this handler
+        raise exc
+    status, code = found
+    return JSONResponse(status_code=status, content=error_body(code, str(exc)))
+
+
+def _request_id(request: Request) -> str | None:
+    state = request.scope.get("state") or {}
+    rid = state.get("request_id") if isinstance(state, dict) else None
+    return str(rid) if rid else None
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    request_id = _request_id(request)
+    if request_id is None:  # raised before the request middleware saw it: log here
+        log.error("unhandled error", exc_info=exc)
+    headers = {"X-Request-ID": request_id} if request_id else None
+    return JSONResponse(status_code=500, headers=headers, content=error_body(
+        "internal_error", "the server failed to answer this request; the error is logged"
+        + (f" under request id {request_id}" if request_id else ""), request_id=request_id))

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.api.deps import Caller
-from app.api.errors import Conflict
+from app.domain.errors import Conflict
 from app.models import repo
 from app.models.tables import IdempotencyRecord
 

@@ -1,7 +1,7 @@
 """A product label as the dosing core sees it: canonical units only.
 
 The API and the data files speak the label's own units (fl oz/acre, ft ...);
-``app.dosing.units`` converts them once, before anything here is built.
+``app.domain.units`` converts them once, before anything here is built.
 """
 
 from __future__ import annotations

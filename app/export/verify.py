@@ -45,9 +45,9 @@ from rasterio import features as rio_features
 from rasterio.io import MemoryFile
 from shapely.geometry.base import BaseGeometry
 
+from app.domain.units import UnitError, to_canonical_rate
 from app.dosing.label import ProductLabel
 from app.dosing.masks import exact_buffer, feature_buffer_m, label_buffers
-from app.dosing.units import UnitError, to_canonical_rate
 from app.export.job import ExportError, ExportJob
 from app.export.names import ascii_text
 from app.export.zones import UNIT_CODES

@@ -15,9 +15,9 @@ import shapely
 from rasterio import features
 from shapely.geometry import MultiPolygon, shape
 
+from app.domain.units import UnitError, canonical_unit, from_canonical_rate
 from app.dosing.grid import GridSpec
 from app.dosing.label import ProductLabel
-from app.dosing.units import UnitError, canonical_unit, from_canonical_rate
 from app.export.job import ExportError
 
 UNIT_MODES: tuple[str, ...] = ("label", "canonical")

@@ -3,7 +3,7 @@
 Two shapes are read: a flat one (``{"product", "rate", "rate_unit",
 "area_ha", "date"}``) and the machine-data one where quantities are
 ``{"valueAsDouble": 2.3, "unit": "l1ha-1"}`` (``appliedRate``, ``targetRate``,
-``area``, ``startDate``). Rate units are checked by ``app.dosing.units``.
+``area``, ``startDate``). Rate units are checked by ``app.domain.units``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from app.dosing.units import RATE_UNITS, UnitError, canonical_unit, to_canonical_rate
+from app.domain.units import ACRE_IN_HA, RATE_UNITS, UnitError, canonical_unit, to_canonical_rate
 from app.geo import reproject, utm_crs_for
 from app.ingest.boundaries import boundary_from_geojson
 from app.ingest.errors import CorruptFile, IngestError, InvalidData, InvalidUnit, UnsupportedFormat
@@ -29,14 +29,14 @@ RATE_UNIT_ALIASES: dict[str, str] = {
     "gal/ac": "gal/acre", "gal1ac-1": "gal/acre", "floz/ac": "fl oz/acre", "floz1ac-1": "fl oz/acre",
     "pt/ac": "pt/acre", "qt/ac": "qt/acre", "lb/ac": "lb/acre", "lb1ac-1": "lb/acre", "oz/ac": "oz/acre",
 }
-AREA_UNITS: dict[str, float] = {"ha": 1.0, "ac": 0.40468564224, "acre": 0.40468564224, "m2": 1e-4}
+AREA_UNITS: dict[str, float] = {"ha": 1.0, "ac": ACRE_IN_HA, "acre": ACRE_IN_HA, "m2": 1e-4}
 
 
 @dataclass(frozen=True)
 class AsAppliedRecord:
     """One product applied on one area on one day.
 
-    ``rate`` is in ``rate_unit`` (one of ``app.dosing.units.RATE_UNITS``);
+    ``rate`` is in ``rate_unit`` (one of ``app.domain.units.RATE_UNITS``);
     ``rate_canonical`` is the same rate in L/ha or kg/ha (``canonical_unit``).
     ``geometry`` is GeoJSON (WGS84) when the record had one; ``area_ha`` is
     given or computed from it.

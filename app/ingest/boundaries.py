@@ -34,13 +34,10 @@ from pyogrio.raw import read as ogr_read
 from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 
+from app.domain.vocabulary import FEATURE_KINDS
 from app.geo import GeometryError, parse_geojson, reproject
 from app.ingest.errors import CorruptFile, IngestError, InvalidGeometry, UnsupportedFormat
 from app.ingest.safezip import SafeZip, is_zip
-
-# Must match app.api.schemas.label.FeatureKind (a test checks); not imported so
-# that ingest stays free of the API layer.
-FEATURE_KINDS: tuple[str, ...] = ("water", "lake", "well", "runoff_entry", "sensitive_crop", "residential", "other")
 
 FEATURE_GEOMETRY_TYPES: tuple[str, ...] = ("Point", "MultiPoint", "LineString", "MultiLineString",
                                            "Polygon", "MultiPolygon")

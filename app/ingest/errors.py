@@ -14,7 +14,7 @@ True
 
 from __future__ import annotations
 
-from app.dosing.units import UnitError
+from app.domain.units import UnitError
 from app.geo import GeometryError
 
 

@@ -13,8 +13,8 @@ from app.jobs.engine import Refused, Runner, Writer
 
 def prescription(sessions: sessionmaker[Session], org_id: int, request: dict[str, Any],
                  progress: Callable[[int], None]) -> Writer:
-    from app.api.routes.prescriptions import compute_prescription, gather_inputs, store_prescription
-    from app.api.schemas.prescription import PrescriptionCreate
+    from app.domain.prescription import PrescriptionCreate
+    from app.services.prescriptions import compute_prescription, gather_inputs, store_prescription
 
     body = PrescriptionCreate.model_validate(request)
     with sessions() as s:
@@ -35,7 +35,7 @@ RUNNERS: dict[str, Runner] = {"prescription": prescription}
 
 def classify(exc: Exception) -> Refused | None:
     """Errors the API maps to a 4xx fail the job at once, in the same shape; others are retried."""
-    status, code = errors.status_of(exc)
-    if status is None or status >= 500:
+    found = errors.status_for(exc)
+    if found is None or found[0] >= 500:
         return None
-    return Refused(status, code, str(exc))
+    return Refused(found[0], found[1], str(exc))

@@ -27,16 +27,19 @@ from sqlalchemy.orm import Session
 
 from app import __version__
 from app.api.deps import Reader, SessionDep
-from app.api.errors import NotFound
-from app.api.routes.fields import weed_map_densities, weed_map_grid
-from app.api.routes.prescriptions import load_core, owned_prescription, public
-from app.api.schemas.label import LabelDoc
+from app.api.public import prescription_public
+from app.domain.errors import NotFound
+from app.domain.label import LabelDoc
 from app.dosing.masks import SensitiveFeature, build_masks, label_buffers
 from app.dosing.prescribe import Prescription as CorePrescription
+from app.export import FORMATS, TERMINALS, ExportError, render
 from app.geo import reproject
 from app.models import repo
 from app.models.tables import Field, Prescription, WeedMap
 from app.pipeline import FieldGeometry, no_spray_wgs84, rates_in_label_units
+from app.services.exports import export_job
+from app.services.fields import weed_map_densities, weed_map_grid
+from app.services.prescriptions import load_core, owned_prescription
 from app.species import catalogue
 from app.web import layers
 
@@ -98,12 +101,8 @@ def prescription_map(prescription_id: int, request: Request) -> HTMLResponse:
 @router.get("/v1/map/config")
 def map_config(request: Request, caller: Reader) -> dict[str, Any]:
     """What the pages need besides data: background tiles, export formats and terminals."""
-    try:
-        from app.export import FORMATS, TERMINALS
-        formats = [{"name": f.name, "title": f.title, "for_terminals": f.for_terminals} for f in FORMATS.values()]
-        terminals = [{"name": t.name, "title": t.title} for t in TERMINALS.values()]
-    except ImportError:  # the export package is optional while it is being built
-        formats, terminals = [], []
+    formats = [{"name": f.name, "title": f.title, "for_terminals": f.for_terminals} for f in FORMATS.values()]
+    terminals = [{"name": t.name, "title": t.title} for t in TERMINALS.values()]
     return {"tiles_url": request.app.state.settings.map_tiles_url, "organisation": caller.org_name,
             "role": caller.role, "formats": formats, "terminals": terminals}
 
@@ -119,7 +118,7 @@ def prescription_layers(prescription_id: int, request: Request, session: Session
     ``weeds`` (one PNG overlay per species at ``image_url``), ``summary``,
     ``compliance`` and ``siblings`` (other prescriptions of the field).
     """
-    row = owned_prescription(session, caller, prescription_id)
+    row = owned_prescription(session, caller.org_id, prescription_id, caller.field_ids)
     body = json.dumps(prescription_layers_doc(session, row), separators=(",", ":"), allow_nan=False)
     return _json(request, body)
 
@@ -128,7 +127,7 @@ def prescription_layers(prescription_id: int, request: Request, session: Session
             responses={200: {"content": {"image/png": {}}}})
 def weed_overlay(prescription_id: int, species: str, session: SessionDep, caller: Reader) -> Response:
     """Density of one species (EPPO code) as a PNG in Web Mercator; place it at the ``bounds`` of ``/layers``."""
-    row = owned_prescription(session, caller, prescription_id)
+    row = owned_prescription(session, caller.org_id, prescription_id, caller.field_ids)
     wmap = _weed_map(session, row)
     if species not in wmap.species:
         raise NotFound(f"species {species!r} is not on weed map {wmap.id}; species: {', '.join(wmap.species)}")
@@ -165,7 +164,7 @@ def prescription_layers_doc(session: Session, row: Prescription) -> dict[str, An
     core, labels = load_core(row)
     geometry = FieldGeometry.from_documents(field.boundary, field.sensitive_features)
     west, south, east, north = geometry.boundary_wgs84.bounds
-    info = public(row).model_dump(mode="json")
+    info = prescription_public(row).model_dump(mode="json")
     no_spray, buffers = _no_spray(row, geometry, core)
     return {
         "prescription": {k: info[k] for k in ("id", "field_id", "weed_map_id", "weed_map_version", "strategy",
@@ -243,12 +242,6 @@ def _rate_layers(session: Session, row: Prescription, core: CorePrescription,
 
 def _export_zones(session: Session, row: Prescription) -> dict[str, list[dict[str, Any]]] | None:
     """Features of the GeoJSON export by product name; ``None`` when the export cannot render."""
-    try:
-        from app.api.routes.exports import export_job
-        from app.export import ExportError, render
-    except ImportError as exc:
-        log.info("rate zones polygonised on the map side: export unavailable (%s)", exc)
-        return None
     try:
         doc = json.loads(render(export_job(session, row), "geojson").content)
     except ExportError as exc:

@@ -10,6 +10,9 @@ from advice_helpers import CEST, FakeChatServer, hourly
 
 from app.advice import Forecast, build_fact_sheet
 from app.advice.examples import dicamba_us, example_inputs, glyphosate_us, mesotrione_fr
+from app.domain.units import to_canonical_rate
+
+FL_OZ_ACRE = to_canonical_rate(1.0, "fl oz/acre")  # L/ha
 
 
 @pytest.fixture(scope="session")
@@ -44,8 +47,8 @@ def us_facts():
     inputs = example_inputs()
     treated = inputs["summary"]["treated_area_ha"]
     summary = {**inputs["summary"],
-               "product_total": [treated * 32 * 0.07308, treated * 12.8 * 0.07308],
-               "broadcast_total": [15.5 * 32 * 0.07308, 15.5 * 12.8 * 0.07308], "saving_pct": [74.2, 74.2]}
+               "product_total": [treated * 32 * FL_OZ_ACRE, treated * 12.8 * FL_OZ_ACRE],
+               "broadcast_total": [15.5 * 32 * FL_OZ_ACRE, 15.5 * 12.8 * FL_OZ_ACRE], "saving_pct": [74.2, 74.2]}
     fc = Forecast(lat=41.6, lon=-93.6, hours=hourly(t0, 24))
     return build_fact_sheet(**{**inputs, "labels": [glyphosate_us(), dicamba_us()], "summary": summary,
                                "forecast": fc, "now": t0})

@@ -5,6 +5,9 @@ import pytest
 from app.advice import build_fact_sheet, check_answer, write_advice
 from app.advice.builtin import TEMPLATES, builtin_parts
 from app.advice.examples import example_inputs
+from app.domain.units import to_canonical_rate
+
+FL_OZ_ACRE = to_canonical_rate(1.0, "fl oz/acre")  # L/ha
 
 
 def test_rate_line_en_and_fr(us_facts, fr_facts):
@@ -90,8 +93,8 @@ def test_stage_past_label_limit_is_a_mandatory_warning(fr_facts):
     inputs = {**example_inputs(), "field": {"name": "F", "crop": "soybean", "growth_stage_bbch": 65}}
     from app.advice.examples import dicamba_us
     facts = build_fact_sheet(**{**inputs, "labels": [dicamba_us()],
-                                "summary": {**inputs["summary"], "product_total": [4 * 12.8 * 0.07308],
-                                            "broadcast_total": [15.5 * 12.8 * 0.07308]}})
+                                "summary": {**inputs["summary"], "product_total": [4 * 12.8 * FL_OZ_ACRE],
+                                            "broadcast_total": [15.5 * 12.8 * FL_OZ_ACRE]}})
     assert "stage_beyond_label" in facts.mandatory_warnings
     warning = dict(builtin_parts(facts, "en").warnings)["stage_beyond_label"]
     assert "past the label limit of BBCH 60" in warning

@@ -11,10 +11,10 @@ import pytest
 
 from app.advice import build_fact_sheet, check_answer
 from app.advice.builtin import builtin_parts
-from app.api.schemas.field import FieldCreate
-from app.api.schemas.label import LabelDoc
-from app.api.schemas.prescription import StrategyIn
-from app.api.schemas.weed_map import WeedMapCreate
+from app.domain.field import FieldCreate
+from app.domain.label import LabelDoc
+from app.domain.prescription import StrategyIn
+from app.domain.weed_map import WeedMapCreate
 from app.pipeline import run_documents
 from app.species import DATA_DIR
 

@@ -102,7 +102,7 @@ def test_a_lake_gets_the_water_buffer_and_the_report_lists_it(client: TestClient
 
 
 def test_season_window_default_is_a_rolling_12_months_not_the_calendar_year() -> None:
-    from app.api.routes.prescriptions import season_window
+    from app.services.prescriptions import season_window
 
     march = datetime(2027, 3, 15, tzinfo=UTC)
     since, why = season_window(None, now=march)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from app.api.schemas.field import FieldCreate
-from app.api.schemas.label import LabelDoc
-from app.api.schemas.prescription import PrescriptionCreate
-from app.api.schemas.weed_map import WeedMapCreate
+from app.domain.field import FieldCreate
+from app.domain.label import LabelDoc
+from app.domain.prescription import PrescriptionCreate
+from app.domain.weed_map import WeedMapCreate
 
 
 def test_openapi_documents_routes_and_examples(client: TestClient) -> None:

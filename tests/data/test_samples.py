@@ -20,9 +20,9 @@ import shapely
 from rasterio import features
 from scipy import ndimage
 
-from app.api.schemas.field import FieldCreate
-from app.api.schemas.label import LabelDoc
-from app.api.schemas.weed_map import WeedMapCreate, grid_to_array
+from app.domain.field import FieldCreate
+from app.domain.label import LabelDoc
+from app.domain.weed_map import WeedMapCreate, grid_to_array
 from app.dosing.grid import GridSpec
 from app.dosing.response import DoseResponse
 from app.geo import parse_geojson, reproject, utm_crs_for

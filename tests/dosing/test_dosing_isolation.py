@@ -11,7 +11,7 @@ def test_dosing_imports_no_service_layers():
     code = (
         "import sys\n"
         "import app.dosing.prescribe, app.dosing.masks, app.dosing.mixture, app.dosing.sprayer\n"
-        "import app.dosing.units, app.dosing.yield_loss\n"
+        "import app.domain.units, app.dosing.yield_loss\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('fastapi', 'sqlalchemy', 'starlette',"
         " 'pydantic_settings') or m.startswith(('app.api', 'app.models', 'app.settings')))\n"
         "print(','.join(bad))\n"

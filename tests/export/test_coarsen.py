@@ -12,11 +12,11 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from shapely.geometry import shape
 
-from app.api.schemas.field import FieldCreate
-from app.api.schemas.label import LabelDoc
-from app.api.schemas.prescription import StrategyIn
-from app.api.schemas.weed_map import WeedMapCreate
-from app.dosing.units import from_canonical_rate
+from app.domain.field import FieldCreate
+from app.domain.label import LabelDoc
+from app.domain.prescription import StrategyIn
+from app.domain.units import from_canonical_rate
+from app.domain.weed_map import WeedMapCreate
 from app.export import ExportJob, preflight, render
 from app.export.coarsen import coarsen_up
 from app.pipeline import run_documents

@@ -114,7 +114,9 @@ def test_boundary_treatment_zones_and_vpn(job, tmp_path):
     assert int(task.out_of_field_treatment_zone_code) in codes
     off = codes[int(task.out_of_field_treatment_zone_code)]
     assert all(int(v.process_data_value) == 0 for v in off.process_data_variables)
-    assert 'C="0.001368363437"' in xml and 'E="fl oz/acre"' in xml  # raw 0.01 mm³/m² -> fl oz/acre
+    # raw 0.01 mm³/m² = 1e-4 L/ha -> fl oz/acre, from the exact definitions (acre in ha, US fl oz in L)
+    scale = 1e-4 * 0.40468564224 / 0.0295735295625
+    assert f'C="{scale:.12f}"' in xml and 'E="fl oz/acre"' in xml
 
 
 def test_canonical_vpn_is_litres_per_hectare(job, tmp_path):

@@ -10,6 +10,7 @@ import rasterio
 from PIL import Image
 from rasterio.io import MemoryFile
 
+from app.domain.units import to_canonical_rate
 from app.export import render
 
 
@@ -34,7 +35,7 @@ def test_geotiff_in_label_units(job):
     out = render(job, "geotiff")
     with MemoryFile(out.content) as mem, mem.open() as ds:
         assert ds.descriptions == ("Clethodim 240 (fl oz/acre)",)
-        assert np.nanmax(ds.read(1)) == pytest.approx(2.0 / 0.07308, rel=1e-6)
+        assert np.nanmax(ds.read(1)) == pytest.approx(2.0 / to_canonical_rate(1.0, "fl oz/acre"), rel=1e-6)
 
 
 def test_geotiff_large_grid_is_a_cog_with_overviews(job, tmp_path):

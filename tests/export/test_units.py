@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from app.domain.units import to_canonical_rate
 from app.dosing.label import ProductLabel
 from app.export.isoxml import DDI_FOR_UNIT, canonical_to_raw
 from app.export.zones import display_unit
@@ -20,7 +21,7 @@ def test_one_kilogram_per_hectare_is_100_mg_per_m2():
 
 
 def test_float32_noise_does_not_round_a_rate_up_a_whole_step():
-    rate = np.float32(2.3386)  # 32 fl oz/acre
+    rate = np.float32(2.3386)  # a rate given to 4 decimals
     assert int(canonical_to_raw(rate, "L/ha")) == 23386
 
 
@@ -30,7 +31,7 @@ def test_rates_between_steps_round_up_never_down():
 
 
 @pytest.mark.parametrize(("label_unit", "canonical", "per_canonical"), [
-    ("fl oz/acre", "L/ha", 1 / 0.07308),
+    ("fl oz/acre", "L/ha", 1 / to_canonical_rate(1.0, "fl oz/acre")),
     ("g/ha", "kg/ha", 1000.0),
     ("", "L/ha", 1.0),
     ("lb/acre", "L/ha", 1.0),  # wrong kind of unit: fall back to canonical, with a note

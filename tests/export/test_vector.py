@@ -10,9 +10,10 @@ import pytest
 import shapely
 from helpers import read_vector, shp_ring_signed_areas, to_metric, unzip
 
+from app.domain.units import to_canonical_rate
 from app.export import ExportError, render
 
-FL_OZ_PER_L_HA = 1 / 0.07308
+FL_OZ_PER_L_HA = 1 / to_canonical_rate(1.0, "fl oz/acre")
 
 
 @pytest.mark.parametrize(("terminal", "prefix"), [

@@ -159,10 +159,10 @@ def test_solid_product_on_100_ha_fits_trimble_as_isoxml_with_the_product_added_r
 
     from shapely.geometry import shape
 
-    from app.api.schemas.field import FieldCreate
-    from app.api.schemas.label import LabelDoc
-    from app.api.schemas.prescription import StrategyIn
-    from app.api.schemas.weed_map import WeedMapCreate
+    from app.domain.field import FieldCreate
+    from app.domain.label import LabelDoc
+    from app.domain.prescription import StrategyIn
+    from app.domain.weed_map import WeedMapCreate
     from app.export import ExportJob
     from app.pipeline import run_documents
     from app.species import DATA_DIR

@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 from shapely.geometry import mapping
 
-from app.dosing.units import UnitError
+from app.domain.units import UnitError, to_canonical_rate
 from app.ingest import InvalidData, InvalidUnit, parse_as_applied
 from tests.ingest.helpers import FIELD
 
@@ -22,7 +22,7 @@ def test_machine_shape_with_value_as_double() -> None:
     assert (r.product, r.rate, r.rate_unit, r.canonical_unit) == ("Liberty 280 SL", 2.5, "L/ha", "L/ha")
     assert r.area_ha == 12.5
     assert r.applied_on == date(2024, 5, 2)
-    assert r.target_rate == pytest.approx(32 * 0.07308)
+    assert r.target_rate == pytest.approx(to_canonical_rate(32, "fl oz/acre"))
 
 
 def test_flat_shape_with_geometry_area() -> None:
@@ -30,7 +30,7 @@ def test_flat_shape_with_geometry_area() -> None:
                            "date": "2024-06-01"}])[0]
     # 0.004° x 0.003° at 48.5° N less the pond: ~9.8 ha
     assert 9.0 < r.area_ha < 10.5
-    assert r.rate_canonical == pytest.approx(3 * 0.07308)
+    assert r.rate_canonical == pytest.approx(to_canonical_rate(3, "fl oz/acre"))
     assert r.geometry is not None and r.geometry["type"] == "Polygon"
 
 

@@ -7,8 +7,9 @@ import pytest
 import shapely
 from shapely.geometry import mapping, shape
 
-from app.api.schemas.field import FieldCreate
-from app.api.schemas.label import FeatureKind
+from app.domain import vocabulary
+from app.domain.field import FieldCreate
+from app.domain.vocabulary import FeatureKind
 from app.geo import reproject
 from app.ingest import (
     FEATURE_KINDS,
@@ -43,8 +44,10 @@ def _is_rfc7946(doc: dict) -> None:
     json.dumps(doc)  # plain lists and floats
 
 
-def test_feature_kinds_match_the_api_schema() -> None:
-    assert FEATURE_KINDS == get_args(FeatureKind)
+def test_feature_kinds_are_the_domain_vocabulary() -> None:
+    # one definition: ingest checks kinds against the same tuple the documents' Literal is built from
+    assert FEATURE_KINDS is vocabulary.FEATURE_KINDS
+    assert FEATURE_KINDS == get_args(FeatureKind) and "water" in FEATURE_KINDS
 
 
 # ------------------------------------------------------------------ GeoJSON

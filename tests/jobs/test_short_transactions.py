@@ -13,12 +13,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from app.api.routes import prescriptions as rx_routes
 from app.main import create_app
 from app.models import repo
 from app.models.db import make_engine, session_factory
 from app.models.migrate import upgrade
 from app.models.tables import Application, Prescription
+from app.services import prescriptions as rx_service
 from app.settings import Settings
 from tests.api.conftest import FIELD, LABEL, weed_grid
 
@@ -63,7 +63,7 @@ def test_nothing_is_held_while_computing(db, monkeypatch: pytest.MonkeyPatch, th
     app = create_app(Settings(database_url=url, environment="test", job_threshold_cells=threshold),
                      migrate=False)
     probes: list[dict[str, Any]] = []
-    real = rx_routes.compute_prescription
+    real = rx_service.compute_prescription
 
     def spy(inputs: Any) -> Any:
         # Other threads (the request finishing, the relay, the heartbeat) hold a connection for
@@ -78,7 +78,7 @@ def test_nothing_is_held_while_computing(db, monkeypatch: pytest.MonkeyPatch, th
         probes.append(seen)
         return real(inputs)
 
-    monkeypatch.setattr(rx_routes, "compute_prescription", spy)
+    monkeypatch.setattr(rx_service, "compute_prescription", spy)
     with TestClient(app) as c:
         body = _setup(c, h)
         r = c.post("/v1/prescriptions", json=body, headers=h)
@@ -101,7 +101,7 @@ def test_an_application_recorded_while_computing_refuses_the_stale_prescription(
     """The season remainder capped the rates when read; a new application lowers it: 409, nothing stored."""
     url, h = db
     app = create_app(Settings(database_url=url, environment="test"), migrate=False, run_jobs=False)
-    real = rx_routes.compute_prescription
+    real = rx_service.compute_prescription
 
     def meanwhile(inputs: Any) -> Any:
         with session_factory(app.state.engine)() as s:
@@ -111,7 +111,7 @@ def test_an_application_recorded_while_computing_refuses_the_stale_prescription(
             s.commit()
         return real(inputs)
 
-    monkeypatch.setattr(rx_routes, "compute_prescription", meanwhile)
+    monkeypatch.setattr(rx_service, "compute_prescription", meanwhile)
     with TestClient(app) as c:
         r = c.post("/v1/prescriptions", json=_setup(c, h), headers=h)
     assert r.status_code == 409, r.text

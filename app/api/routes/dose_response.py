@@ -8,13 +8,11 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.deps import Agronomist
-from app.api.errors import register_extra
 from app.dosing.fit import FitError, fit_dose_response
 
 SharedParameter = Literal["b", "c", "d", "e"]
 
 router = APIRouter(prefix="/v1/dose-response", tags=["dose-response"])
-register_extra(FitError, 422, "fit_failed")
 
 
 def _default_shared() -> list[SharedParameter]:

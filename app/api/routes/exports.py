@@ -2,47 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
-from shapely.geometry import shape
-from sqlalchemy.orm import Session
 
 from app.api.deps import Reader, SessionDep
-from app.api.errors import NotFound, register_extra
-from app.api.routes.prescriptions import load_core, owned_prescription
-from app.dosing.label import ProductLabel
-from app.export import ExportError, ExportFile, ExportJob, preflight, render
+from app.export import ExportFile, preflight, render
 from app.export.names import ascii_text
 from app.export.registry import DEFAULT_TOLERANCE_PCT
-from app.models import repo
-from app.models.tables import Field, Prescription
-from app.pipeline import FieldGeometry
+from app.services.exports import export_job
+from app.services.prescriptions import owned_prescription
 
 router = APIRouter(prefix="/v1/prescriptions", tags=["exports"])
-register_extra(ExportError, 422, "export_refused")
-
-
-def export_job(session: Session, row: Prescription) -> ExportJob:
-    field: Field | None = repo.get_owned(session, Field, row.org_id, row.field_id)
-    if field is None:
-        raise NotFound(f"field {row.field_id} of prescription {row.id} not found")
-    core, _labels = load_core(row)
-    geometry = FieldGeometry.from_documents(field.boundary, field.sensitive_features)
-    return ExportJob(prescription=core, field_name=field.name, field_boundary_wgs84=geometry.boundary_wgs84,
-                     task_name=f"Dosewise Rx {row.id}", prescription_id=str(row.id),
-                     no_spray_wgs84=shape(row.no_spray) if row.no_spray else None,
-                     features_wgs84=tuple(geometry.features), season_left=season_left(row, core.products))
-
-
-def season_left(row: Prescription, products: Sequence[ProductLabel]) -> tuple[float | None, ...] | None:
-    """What each product's season maximum left when the prescription was made (canonical rate)."""
-    stored = row.summary.get("products", [])
-    if len(stored) != len(products) or any("season_used" not in p for p in stored):
-        return None  # made before the season was recorded: the label's season maximum is the bound
-    return tuple(None if p.max_season_rate is None else p.max_season_rate - float(s["season_used"])
-                 for p, s in zip(products, stored, strict=True))
 
 
 def verify_headers(out: ExportFile) -> dict[str, str]:
@@ -63,7 +34,7 @@ def verify_headers(out: ExportFile) -> dict[str, str]:
 def export(prescription_id: int, fmt: str, session: SessionDep, caller: Reader,
            terminal: str | None = None) -> Response:
     """The prescription as ``isoxml``, ``shapefile``, ``geojson``, ``geotiff`` or ``png``."""
-    row = owned_prescription(session, caller, prescription_id)
+    row = owned_prescription(session, caller.org_id, prescription_id, caller.field_ids)
     out = render(export_job(session, row), fmt, terminal=terminal)
     headers = {"Content-Disposition": f'attachment; filename="{out.filename}"', **verify_headers(out)}
     if out.notes:
@@ -82,5 +53,5 @@ def export_check(prescription_id: int, fmt: str, session: SessionDep, caller: Re
     against the label, product against the prescription). ``ok`` is false
     when the file needs more than ``tolerance_pct`` % extra product.
     """
-    row = owned_prescription(session, caller, prescription_id)
+    row = owned_prescription(session, caller.org_id, prescription_id, caller.field_ids)
     return preflight(export_job(session, row), fmt, terminal, tolerance_pct=tolerance_pct)

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from app.api.deps import Agronomist, Reader, SessionDep
-from app.api.errors import NotFound
+from app.domain.errors import NotFound
 from app.jobs import store
 from app.models.tables import Job
 

@@ -10,11 +10,11 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from app.api.deps import Agronomist, PageDep, Reader, SessionDep
-from app.api.errors import NotFound
 from app.api.idempotency import IdempotencyKey, fingerprint, respond_once
-from app.api.schemas.label import LabelDoc
+from app.domain.label import LabelDoc
 from app.models import repo
 from app.models.tables import Product
+from app.services.products import create_product, owned_product
 
 router = APIRouter(prefix="/v1/products", tags=["products"])
 
@@ -28,11 +28,6 @@ class ProductPublic(BaseModel):
 
 def product_public(row: Product) -> ProductPublic:
     return ProductPublic(id=row.id, name=row.name, label=row.label, created_at=row.created_at)
-
-
-def create_product(session: SessionDep, org_id: int, label: LabelDoc) -> Product:
-    label.to_core()  # refuses labels the dosing core cannot use, before anything is stored
-    return repo.add(session, Product(org_id=org_id, name=label.name, label=label.model_dump(mode="json")))
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ProductPublic)
@@ -52,7 +47,4 @@ def list_products(session: SessionDep, caller: Reader, page: PageDep) -> list[Pr
 
 @router.get("/{product_id}", response_model=ProductPublic)
 def get_product(product_id: int, session: SessionDep, caller: Reader) -> ProductPublic:
-    row = repo.get_owned(session, Product, caller.org_id, product_id)
-    if row is None:
-        raise NotFound(f"product {product_id} not found")
-    return product_public(row)
+    return product_public(owned_product(session, caller.org_id, product_id))

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import tempfile
 from collections.abc import Callable
-from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -19,24 +18,11 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import FieldWriter, SessionDep
-from app.api.errors import NotFound, register_extra
 from app.api.idempotency import IdempotencyKey, fingerprint, respond_once
-from app.api.routes.fields import (
-    application_public,
-    create_field,
-    field_public,
-    owned_field,
-    store_weed_map,
-    weed_map_public,
-)
-from app.api.schemas.application import ApplicationPublic
-from app.api.schemas.field import FieldCreate
-from app.api.schemas.label import LabelDoc
-from app.dosing.units import UnitError, canonical_unit
+from app.api.public import ApplicationPublic, application_public, field_public, weed_map_public
+from app.domain.field import FieldCreate
 from app.ingest import (
     RESAMPLINGS,
-    IngestError,
-    TooLarge,
     aggregate_points,
     grid_for_field,
     parse_as_applied,
@@ -46,13 +32,10 @@ from app.ingest import (
     read_features,
     read_weed_geotiff,
 )
-from app.models import repo
-from app.models.tables import Application
 from app.pipeline import FieldGeometry, InputError
+from app.services.fields import create_field, match_as_applied, owned_field, store_as_applied, store_weed_map
 
 router = APIRouter(prefix="/v1/fields", tags=["uploads"])
-register_extra(TooLarge, 413, "too_large")
-register_extra(IngestError, 422, "invalid_upload")
 
 T = TypeVar("T")
 
@@ -137,7 +120,7 @@ async def post_weed_geotiff(
     path, digest = await _spool(request)
 
     def work() -> JSONResponse:
-        field = owned_field(session, caller, field_id)
+        field = owned_field(session, caller.org_id, field_id, caller.field_ids)
         grid = grid_for_field(FieldGeometry.from_documents(field.boundary, []).boundary_wgs84, cell_size_m)
         raster = read_weed_geotiff(path, grid, species=_species(species), resampling=resampling,
                                    name="body", max_bytes=request.app.state.settings.max_upload_bytes)
@@ -168,7 +151,7 @@ async def post_detections(
     is_csv = "csv" in request.headers.get("content-type", "")
 
     def work() -> JSONResponse:
-        field = owned_field(session, caller, field_id)
+        field = owned_field(session, caller.org_id, field_id, caller.field_ids)
         raw = path.read_bytes()
         det = points_from_csv(raw, crs=crs) if is_csv else points_from_geojson(raw)
         grid = grid_for_field(FieldGeometry.from_documents(field.boundary, []).boundary_wgs84, cell_size_m)
@@ -200,28 +183,13 @@ async def import_applications(field_id: int, request: Request, session: SessionD
     path, digest = await _spool(request)
 
     def work() -> JSONResponse:
-        field = owned_field(session, caller, field_id)
-        records = parse_as_applied(path.read_bytes(), name="body")
-        rows: list[tuple[Any, Any, Any]] = []
-        for i, rec in enumerate(records):
-            product = repo.find_product_by_name(session, caller.org_id, rec.product)
-            if product is None:
-                raise NotFound(f"body[{i}].product: no product named {rec.product!r} in this organisation")
-            label = LabelDoc.model_validate(product.label)
-            if rec.canonical_unit != canonical_unit(label.rate_unit):
-                raise UnitError(f"body[{i}]: {rec.rate_unit!r} is not a unit of {label.name}, whose rates are "
-                                f"{label.rate_unit}")
-            rows.append((rec, product, label))
+        field = owned_field(session, caller.org_id, field_id, caller.field_ids)
+        matched = match_as_applied(session, caller.org_id, parse_as_applied(path.read_bytes(), name="body"))
 
         def produce() -> list[ApplicationPublic]:
-            out = []
-            for rec, product, label in rows:
-                row = repo.add(session, Application(
-                    org_id=caller.org_id, field_id=field.id, product_id=product.id, rate_value=rec.rate,
-                    rate_unit=rec.rate_unit, rate_canonical=rec.rate_canonical, area_ha=rec.area_ha,
-                    applied_at=datetime.combine(rec.applied_on, time(12, 0), tzinfo=UTC), source="import"))
-                out.append(application_public(row, label))
-            return out
+            return [application_public(row, label)
+                    for row, (_rec, _product, label) in zip(store_as_applied(session, field, matched), matched,
+                                                            strict=True)]
 
         where = f"POST /v1/fields/{field_id}/applications/import"
         return respond_once(session, caller, idempotency_key, where, fingerprint(where, digest),

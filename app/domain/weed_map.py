@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import zlib
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -101,18 +101,3 @@ def _shape_of(v: GridValues) -> tuple[int, int]:
         return tuple(v.shape)  # type: ignore[return-value]
     return (len(v), len(v[0]) if v else 0)
 
-
-class WeedMapPublic(BaseModel):
-    id: int
-    field_id: int
-    version: int
-    crs: str
-    origin: Origin
-    cell_size_m: float
-    n_rows: int
-    n_cols: int
-    species: list[str]
-    stats: dict[str, Any]
-    source: str | None
-    captured_at: datetime | None
-    created_at: datetime

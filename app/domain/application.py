@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.api.schemas.label import RateUnit
+from app.domain.label import RateUnit
 
 
 class Rate(BaseModel):
@@ -29,15 +29,3 @@ class ApplicationCreate(BaseModel):
     applied_at: datetime
     source: str | None = Field(default=None, max_length=64)
 
-
-class ApplicationPublic(BaseModel):
-    id: int
-    field_id: int
-    product_id: int
-    rate: Rate
-    rate_label_unit: float = Field(description="the applied rate in the label's rate_unit")
-    label_unit: str
-    area_ha: float | None
-    applied_at: datetime
-    source: str | None
-    created_at: datetime

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -105,21 +105,3 @@ class ProductTotal(BaseModel):
     max_rate: float
     min_rate: float
 
-
-class PrescriptionPublic(BaseModel):
-    id: int
-    field_id: int
-    weed_map_id: int
-    weed_map_version: int
-    product_ids: list[int]
-    strategy: dict[str, Any]
-    sprayer: dict[str, Any]
-    grid: dict[str, Any]
-    summary: dict[str, Any]
-    products: list[ProductTotal]
-    compliance: list[dict[str, Any]]
-    wind_from_deg: float | None = None
-    no_spray: dict[str, Any] | None = Field(default=None, description="buffers and no-spray zones inside the "
-                                                                       "field, GeoJSON (WGS84)")
-    created_at: datetime
-    links: dict[str, str]

@@ -8,19 +8,18 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.config import JsonDict
 
-from app.dosing.errors import DosingError
-from app.dosing.label import ProductLabel
-from app.dosing.response import DoseResponse
-from app.dosing.units import (
+from app.domain.units import (
     LENGTH_UNITS,
     RATE_UNITS,
     canonical_unit,
     to_canonical_rate,
     to_metres,
 )
+from app.domain.vocabulary import FeatureKind
+from app.dosing.errors import DosingError
+from app.dosing.label import ProductLabel
+from app.dosing.response import DoseResponse
 
-FEATURE_KINDS = ("water", "lake", "well", "runoff_entry", "sensitive_crop", "residential", "other")
-FeatureKind = Literal["water", "lake", "well", "runoff_entry", "sensitive_crop", "residential", "other"]
 RateUnit = Literal[RATE_UNITS]  # type: ignore[valid-type]
 LengthUnit = Literal[LENGTH_UNITS]  # type: ignore[valid-type]
 

@@ -5,39 +5,58 @@ Inside the dosing core every product rate is in a canonical metric unit:
 distance is in metres. Labels and users speak many units; this module is the
 only place that knows them.
 
+Every factor is computed from the exact legal definitions (NIST Handbook 44,
+appendix C): 1 US fl oz = 29.5735295625 mL, 1 acre = 4046.8564224 m²,
+1 lb = 0.45359237 kg, 1 ft = 0.3048 m. Converting back rounds to 12
+significant digits, so a label value survives the trip to canonical units and
+back exactly (a float division alone can land one unit in the last place off).
+
 Examples
 --------
->>> round(to_canonical_rate(32, "fl oz/acre"), 4)
-2.3386
+>>> round(to_canonical_rate(32, "fl oz/acre"), 6)
+2.338489
+>>> from_canonical_rate(to_canonical_rate(32, "fl oz/acre"), "fl oz/acre")
+32.0
 >>> canonical_unit("lb/acre")
 'kg/ha'
->>> round(from_canonical_rate(2.3386, "fl oz/acre"), 2)
-32.0
 >>> to_metres(240, "ft")
 73.152
 """
 
 from __future__ import annotations
 
+from fractions import Fraction
+
+# Exact definitions, as fractions so derived factors carry no rounding until the end.
+US_FL_OZ_L = Fraction("29.5735295625") / 1000  # 1/128 US gallon of 231 in³
+ACRE_HA = Fraction("4046.8564224") / 10_000
+LB_KG = Fraction("0.45359237")
+FOOT_M = Fraction("0.3048")
+
+_L_PER_HA = {  # litres per hectare of one (volume unit)/acre
+    "fl oz/acre": US_FL_OZ_L / ACRE_HA,
+    "pt/acre": 16 * US_FL_OZ_L / ACRE_HA,
+    "qt/acre": 32 * US_FL_OZ_L / ACRE_HA,
+    "gal/acre": 128 * US_FL_OZ_L / ACRE_HA,
+}
+_KG_PER_HA = {"lb/acre": LB_KG / ACRE_HA, "oz/acre": LB_KG / 16 / ACRE_HA}
+
 # factor: how many canonical units (L/ha or kg/ha) one label unit is.
-# US customary factors from DOMAIN.md section 4 (1 US fl oz/acre = 0.07308 L/ha ...).
 _RATE_UNITS: dict[str, tuple[str, float]] = {
     "L/ha": ("L/ha", 1.0),
     "mL/ha": ("L/ha", 1e-3),
-    "fl oz/acre": ("L/ha", 0.07308),
-    "pt/acre": ("L/ha", 1.1692),
-    "qt/acre": ("L/ha", 2.3385),
-    "gal/acre": ("L/ha", 9.35396),
+    **{u: ("L/ha", float(f)) for u, f in _L_PER_HA.items()},
     "kg/ha": ("kg/ha", 1.0),
     "g/ha": ("kg/ha", 1e-3),
-    "lb/acre": ("kg/ha", 1.12085),
-    "oz/acre": ("kg/ha", 1.12085 / 16.0),
+    **{u: ("kg/ha", float(f)) for u, f in _KG_PER_HA.items()},
 }
 
-_LENGTH_UNITS: dict[str, float] = {"m": 1.0, "ft": 0.3048, "yd": 0.9144, "km": 1000.0}
+_LENGTH_UNITS: dict[str, float] = {"m": 1.0, "ft": float(FOOT_M), "yd": float(3 * FOOT_M), "km": 1000.0}
 
 RATE_UNITS: tuple[str, ...] = tuple(_RATE_UNITS)
 LENGTH_UNITS: tuple[str, ...] = tuple(_LENGTH_UNITS)
+ACRE_IN_HA: float = float(ACRE_HA)
+MILE_IN_KM: float = float(5280 * FOOT_M / 1000)  # 1.609344, for wind speeds in mph
 
 
 class UnitError(ValueError):
@@ -64,8 +83,9 @@ def to_canonical_rate(value: float, unit: str) -> float:
 
 
 def from_canonical_rate(value: float, unit: str) -> float:
-    """Convert a canonical rate (L/ha or kg/ha) back to ``unit``."""
-    return float(value) / _rate(unit)[1]
+    """Convert a canonical rate (L/ha or kg/ha) back to ``unit`` (12 significant digits)."""
+    factor = _rate(unit)[1]
+    return float(value) if factor == 1.0 else float(f"{float(value) / factor:.12g}")
 
 
 def to_metres(value: float, unit: str) -> float:

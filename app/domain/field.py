@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.config import JsonDict
 from shapely.geometry import shape
 
-from app.api.schemas.label import FeatureKind
+from app.domain.vocabulary import FeatureKind
 from app.geo import GeometryError, check_in_country, check_near, parse_geojson
 
 _FIELD_EXAMPLE: JsonDict = {
@@ -78,11 +77,3 @@ class FieldCreate(BaseModel):
             raise ValueError(str(exc)) from None
         return self
 
-
-class FieldPublic(FieldCreate):
-    model_config = ConfigDict(extra="ignore")
-
-    id: int
-    working_crs: str
-    area_ha: float
-    created_at: datetime

@@ -1,0 +1,79 @@
+"""Advice for a stored prescription: facts read from the database, words written outside it.
+
+Writing may call a language model (seconds, up to its timeout), so it is kept
+apart from the reads (:func:`fact_sheet`) and the short write (:func:`store`):
+a caller can end its read transaction before :func:`word` and open a write
+transaction only after it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.advice import Advice as AdviceText
+from app.advice import FactSheet, Forecast, LLMConfig, build_fact_sheet, write_advice
+from app.domain.errors import NotFound
+from app.domain.label import LabelDoc
+from app.models import repo
+from app.models.tables import Advice, Prescription, Product
+from app.models.tables import Field as FieldRow
+from app.settings import Settings
+from app.species import catalogue
+
+
+def llm_config(settings: Settings) -> LLMConfig | None:
+    """The configured model, or ``None`` when advice is worded by the built-in templates only."""
+    if not (settings.llm_base_url and settings.llm_model):
+        return None
+    return LLMConfig(base_url=settings.llm_base_url, model=settings.llm_model,
+                     api_key=settings.llm_api_key or "not-needed", timeout_s=settings.llm_timeout_s)
+
+
+def _species_names() -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for code, facts in catalogue().items():
+        names = facts.get("common_names") or {}
+        by_lang = {lang: (v[0] if isinstance(v, list) else v) for lang, v in names.items() if v}
+        out[code] = by_lang or facts.get("scientific_name", code)
+    return out
+
+
+def fact_sheet(session: Session, row: Prescription, *, forecast: Forecast | None) -> FactSheet:
+    """The facts of a stored prescription (reads only); the field's stored forecast when none is given."""
+    field = repo.get_owned(session, FieldRow, row.org_id, row.field_id)
+    if field is None:  # pragma: no cover - prescriptions keep their field (ON DELETE CASCADE)
+        raise NotFound(f"field {row.field_id} of prescription {row.id} not found")
+    if forecast is None and field.forecast is not None:
+        forecast = Forecast.model_validate(field.forecast)
+    labels = [LabelDoc.model_validate(lab) for lab in row.labels]
+    return build_fact_sheet(field=field, labels=labels, summary=row.summary,
+                            strategy=str(row.strategy.get("name")), species_names=_species_names(),
+                            forecast=forecast,
+                            other_names=[p.name for p in repo.list_owned(session, Product, row.org_id, limit=500)])
+
+
+def word(facts: FactSheet, *, lang: str, writer: str, llm: LLMConfig | None) -> AdviceText:
+    """The advice text; may call the model, so call it with no transaction open."""
+    return write_advice(facts, lang=lang, writer=writer, llm=llm)  # type: ignore[arg-type]
+
+
+def store(session: Session, prescription_id: int, lang: str, text: AdviceText, facts: FactSheet) -> Advice:
+    """Store advice, replacing older advice of the prescription in that language (flushes only)."""
+    content = text.as_dict()
+    content["facts"] = facts.as_dict()
+    existing = repo.get_advice(session, prescription_id, lang)
+    if existing is not None:
+        session.delete(existing)
+        session.flush()
+    return repo.add(session, Advice(prescription_id=prescription_id, lang=lang, writer=text.writer,
+                                    model=text.model, prompt_version=text.prompt_version,
+                                    check=content.get("check") or {}, content=content))
+
+
+def generate(session: Session, row: Prescription, llm: LLMConfig | None, *, lang: str, writer: str,
+             forecast: Forecast | None) -> Advice:
+    """Facts, words and store in one go (for callers without a slow model or a shared database)."""
+    facts = fact_sheet(session, row, forecast=forecast)
+    return store(session, row.id, lang, word(facts, lang=lang, writer=writer, llm=llm), facts)
