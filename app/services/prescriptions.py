@@ -45,10 +45,6 @@ class PrescriptionInputs:
     season_counted: list[dict[str, Any]]
     body: PrescriptionCreate
 
-    @property
-    def n_cells(self) -> int:
-        return self.grid.n_rows * self.grid.n_cols
-
 
 def gather_inputs(session: Session, org_id: int, body: PrescriptionCreate) -> PrescriptionInputs:
     """Read what a prescription needs (no writes); raises NotFound naming the missing document."""
