@@ -27,7 +27,7 @@ from app.dosing.masks import FieldMasks, SensitiveFeature, build_masks
 from app.dosing.prescribe import DosingError, Prescription, Strategy, prescribe
 from app.dosing.sprayer import SprayerProfile
 from app.geo import reproject, utm_crs_for
-from app.species import catalogue
+from app.species import catalogue, resistance_floors, species_economics
 
 
 class InputError(ValueError):
@@ -90,7 +90,7 @@ def check_metric_crs(crs: str, at_lonlat: tuple[float, float] | None = None) -> 
     return parsed
 
 
-def to_core_strategy(strategy: StrategyIn, labels: Sequence[LabelDoc]) -> Strategy:
+def to_core_strategy(strategy: StrategyIn, labels: Sequence[LabelDoc], crop: str | None = None) -> Strategy:
     rates: tuple[float, ...] = ()
     if strategy.rates is not None:
         if len(strategy.rates) != len(labels):
@@ -100,7 +100,8 @@ def to_core_strategy(strategy: StrategyIn, labels: Sequence[LabelDoc]) -> Strate
                 raise InputError(f"strategy.rates: {r:g} {lab.rate_unit} for {lab.name} is outside the "
                                  f"label range {lab.min_rate:g}–{lab.max_rate:g} {lab.rate_unit}")
         rates = tuple(to_canonical_rate(r, lab.rate_unit) for r, lab in zip(strategy.rates, labels, strict=True))
-    fields = strategy.model_dump(exclude={"rates", "competitive_index", "product_prices_per_unit", "weed_stages"})
+    fields = strategy.model_dump(exclude={"rates", "competitive_index", "product_prices_per_unit", "weed_stages",
+                                          "discount_rate_pct"})
     # Species without an index given get the catalogue's (illustrative) one.
     index = {code: float(f["competitive_index"]) for code, f in catalogue().items() if "competitive_index" in f}
     index.update(strategy.competitive_index)
@@ -110,7 +111,11 @@ def to_core_strategy(strategy: StrategyIn, labels: Sequence[LabelDoc]) -> Strate
             raise InputError(f"strategy.product_prices_per_unit: {len(strategy.product_prices_per_unit)} prices "
                              f"for {len(labels)} products")
         prices = tuple(strategy.product_prices_per_unit)
-    return Strategy(rates=rates, competitive_index=index, product_prices_per_unit=prices, **fields)
+    # Sourced yield-loss and seed parameters for the field's crop, and the
+    # resistance floors of the mix's modes of action (data/species.json).
+    return Strategy(rates=rates, competitive_index=index, product_prices_per_unit=prices,
+                    species_economics=species_economics(crop), discount_rate=strategy.discount_rate_pct / 100.0,
+                    resistance_floors=resistance_floors([(lab.name, lab.hrac_group) for lab in labels]), **fields)
 
 
 def to_core_sprayer(sprayer: SprayerIn, labels: Sequence[LabelDoc]) -> SprayerProfile:
@@ -152,7 +157,7 @@ def run(geometry: FieldGeometry, grid: GridSpec, densities_plants_m2: Mapping[st
     if not masks.in_field.any():
         raise InputError("weed map: no cell centre of the grid lies inside the field")
     rx = prescribe(densities_plants_m2, grid, masks, products,
-                   to_core_strategy(strategy, labels), to_core_sprayer(sprayer, labels),
+                   to_core_strategy(strategy, labels, crop), to_core_sprayer(sprayer, labels),
                    crop=crop, growth_stage_bbch=growth_stage_bbch, season_used=season_used)
     for (kind, name, _g), applied in zip(geometry.features, masks.features_applied or [], strict=True):
         source = applied["buffer_class"]

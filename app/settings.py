@@ -31,7 +31,11 @@ class Settings(BaseSettings):
     llm_base_url: str | None = None
     llm_model: str | None = None
     llm_api_key: str | None = None
-    llm_timeout_s: float = Field(default=20.0, gt=0)
+    llm_timeout_s: float = Field(default=20.0, gt=0, description="bounds the whole exchange with the model")
+    llm_max_tokens: int = Field(default=1200, ge=100, le=8000, description="cap on one answer, in tokens")
+    llm_max_chars: int = Field(default=12_000, ge=1000, le=100_000, description="cap on one answer, in characters")
+    llm_second_opinion: bool = Field(default=False, description="ask the same model to list contradicting "
+                                                                "instructions before accepting its advice")
     map_tiles_url: str | None = Field(default=None, description="optional background tiles, {z}/{x}/{y}")
     broker_url: str | None = Field(default=None, description="job broker, amqp://... (RabbitMQ) or redis://...; "
                                                              "none: an in-process worker pool (embedded)")
@@ -40,6 +44,9 @@ class Settings(BaseSettings):
     job_threshold_cells: int = Field(default=4_000_000, ge=0, description="prescriptions on weed maps with more "
                                      "cells than this run as jobs (202 + /v1/jobs/{id}); 0: always")
     job_workers: int = Field(default=2, ge=1, le=64, description="threads of the in-process worker pool")
+    fit_max_curves: int = Field(default=50, gt=0, description="dose-response fits with more curves get 422")
+    fit_max_observations: int = Field(default=5000, gt=0,
+                                      description="dose-response fits with more observations get 422")
 
     @model_validator(mode="after")
     def _safe_outside_development(self) -> Settings:

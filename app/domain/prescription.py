@@ -45,6 +45,17 @@ class StrategyIn(BaseModel):
     product_prices_per_unit: list[float] | None = Field(
         default=None, description="price per L or kg of each product; default: the label's price")
     economic_candidates: int = Field(default=_S.economic_candidates, ge=2, le=257)
+    application_cost_per_ha: float = Field(default=_S.application_cost_per_ha, ge=0,
+                                           description="economic: cost of spraying a hectare, currency/ha")
+    seasons_ahead: int = Field(default=_S.seasons_ahead, ge=0, le=10,
+                               description="economic: seasons over which survivors' seeds are costed (0: this season)")
+    discount_rate_pct: float = Field(default=100 * _S.discount_rate, ge=0, le=100,
+                                     description="economic: yearly discount rate of future costs, %")
+    next_season_control: float = Field(default=_S.next_season_control, ge=0, le=1,
+                                       description="economic: fraction of seedlings next seasons' programme kills")
+    override_resistance_floors: bool = Field(
+        default=False, description="allow doses below the resistance-management floors (full rate on "
+                                   "resistance-prone species x mode of action); reported in the compliance report")
     weed_stages: dict[str, str] = Field(
         default_factory=dict, description="EPPO code -> weed growth stage, choosing among a label's efficacy "
                                           "curves by stage; without it the hardest-to-kill stage's curve is used")

@@ -268,6 +268,8 @@ def fit_dose_response(
     shared: Sequence[str] = ("c", "d"),
     ed_levels: Sequence[float] = (10.0, 50.0, 90.0),
     level: float = 0.95,
+    max_curves: int | None = None,
+    max_observations: int | None = None,
 ) -> FitResult:
     """Fit one or several dose-response curves by least squares, as drc's ``drm``.
 
@@ -276,7 +278,9 @@ def fit_dose_response(
     dose : array_like
         Dose of each observation (any non-negative unit; 0 for untreated).
     response : array_like
-        Response of each observation (non-negative, e.g. dry matter in g/pot).
+        Response of each observation (e.g. dry matter in g/pot); negative values
+        (relative growth rates, log data) are accepted by LL.4 and W1.4, whose
+        lower limit is free, not by LL.3 (lower limit 0).
     curve : array_like, optional
         Curve label of each observation (herbicide, species, ...). Without it
         all observations form one curve labelled ``"1"``.
@@ -290,6 +294,9 @@ def fit_dose_response(
         Percent effects (0..100, exclusive) whose effective doses go in ``ed``.
     level : float
         Confidence level of the effective-dose intervals.
+    max_curves, max_observations : int, optional
+        Refuse larger problems before any work (the cost grows with
+        observations x parameters squared); ``None``: no limit.
 
     Returns
     -------
@@ -300,7 +307,8 @@ def fit_dose_response(
     Raises
     ------
     FitError
-        Mismatched lengths; NaN, infinite or negative doses or responses; a
+        Mismatched lengths; NaN, infinite or negative doses; negative responses
+        with LL.3; a
         curve with fewer than 3 distinct doses or with no variation of the
         response across doses; fewer observations than parameters + 1; an
         unknown model, shared parameter or percent.
@@ -321,6 +329,7 @@ def fit_dose_response(
     >>> (ed90.percent, round(ed90.estimate, 3))
     (90.0, 90.0)
     """
+    _check_size(dose, curve, max_curves, max_observations)
     setup = _Setup.build(dose, response, curve, model, shared, ed_levels, level)
     beta, converged, message = setup.problem.solve(setup.start())
     return setup.result(beta, converged, message)
@@ -408,7 +417,7 @@ class _Setup:
             raise FitError(f"unknown model {model!r}; valid models: {', '.join(MODEL_PARAMETERS)}")
         _check_level(level)
         percents = _check_percents(ed_levels)
-        x, y = _check_data(dose, response)
+        x, y = _check_data(dose, response, model)
         labels, obs_curve = _curve_labels(curve, x.size)
         common = _common_parameters(model, shared, single=curve is None)
         names, index = _parameter_layout(model, labels, common)
@@ -724,7 +733,20 @@ def _start_curve(model: str, x: NDArray[np.float64], y: NDArray[np.float64]) -> 
     return np.array([b0, c0, d0, e0])
 
 
-def _check_data(dose: ArrayLike, response: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def _check_size(dose: ArrayLike, curve: ArrayLike | None, max_curves: int | None,
+                max_observations: int | None) -> None:
+    n = int(np.size(dose))
+    if max_observations is not None and n > max_observations:
+        raise FitError(f"{n} observations; a fit takes at most {max_observations} "
+                       "(setting DOSEWISE_FIT_MAX_OBSERVATIONS)")
+    if max_curves is not None and curve is not None:
+        k = len({str(c) for c in np.asarray(curve).ravel()})
+        if k > max_curves:
+            raise FitError(f"{k} curves; a fit takes at most {max_curves} (setting DOSEWISE_FIT_MAX_CURVES)")
+
+
+def _check_data(dose: ArrayLike, response: ArrayLike,
+                model: str = "LL.4") -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     arrays = []
     for name, values in (("dose", dose), ("response", response)):
         try:
@@ -737,8 +759,12 @@ def _check_data(dose: ArrayLike, response: ArrayLike) -> tuple[NDArray[np.float6
         if bad.size:
             raise FitError(f"{name} has NaN or infinite values at positions {_first(bad)}")
         bad = np.flatnonzero(arr < 0)
-        if bad.size:
-            raise FitError(f"{name} has negative values at positions {_first(bad)}")
+        # Responses may be negative (relative growth rates, log data) where the model has a free
+        # lower limit, as in drc; LL.3 fixes the lower limit at 0, so it cannot describe them.
+        if bad.size and (name == "dose" or model == "LL.3"):
+            raise FitError(f"{name} has negative values at positions {_first(bad)}"
+                           + ("; LL.3 fixes the lower limit at 0: use LL.4 or W1.4 for negative responses"
+                              if name == "response" else ""))
         arrays.append(arr)
     x, y = arrays
     if x.size != y.size:

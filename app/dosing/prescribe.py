@@ -12,20 +12,33 @@ from __future__ import annotations
 import math
 import os
 import time
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 
+from app.dosing.economics import SpeciesEconomics, seed_cost_per_seed
 from app.dosing.errors import DosingError
 from app.dosing.grid import GridSpec
+from app.dosing.kernels import (
+    BlockLayout,
+    BroadcastKernel,
+    DoseContext,
+    DoseStats,
+    EconomicCandidate,
+    EconomicKernel,
+    EmitKernel,
+    EmitStats,
+    SpeciesCost,
+    TargetEfficacyKernel,
+    ThresholdKernel,
+    run_chunks,
+)
 from app.dosing.label import ProductLabel
 from app.dosing.masks import FieldMasks
 from app.dosing.mixture import TankMix
 from app.dosing.sprayer import SprayerMapping, SprayerProfile, aggregate_blocks, block_shape, map_to_sprayer
-from app.dosing.yield_loss import cousens_yield_loss_pct
 
 __all__ = ["DosingError", "MIN_RATE_RULES", "Prescription", "STRATEGIES", "Strategy", "Summary", "prescribe"]
 
@@ -33,9 +46,6 @@ StrategyName = Literal["broadcast", "threshold", "target_efficacy", "economic"]
 STRATEGIES: tuple[str, ...] = ("broadcast", "threshold", "target_efficacy", "economic")
 MinRateRule = Literal["raise_to_min", "skip"]
 MIN_RATE_RULES: tuple[str, ...] = ("raise_to_min", "skip")
-
-_CHUNK_CELLS = 1 << 16   # ~256 KB per float32 buffer: a chunk's working set stays in L2
-
 
 @dataclass(frozen=True)
 class Strategy:
@@ -80,6 +90,27 @@ class Strategy:
     economic_candidates
         Number of dose scales tried per cell between the label minimum and
         maximum by ``economic`` (0 is always tried too).
+    species_economics
+        Species code -> sourced Cousens and seed parameters for the crop
+        (:class:`app.dosing.economics.SpeciesEconomics`). A species without an
+        entry uses ``I = cousens_i_pct_per_plant_m2 * competitive_index``,
+        ``A = cousens_a_pct`` and no seed term; the summary lists it.
+    application_cost_per_ha
+        Cost of driving the sprayer over a treated hectare (currency/ha), for
+        ``economic``.
+    seasons_ahead, discount_rate, next_season_control
+        ``economic`` counts the seeds this season's survivors shed as the
+        discounted yield loss their seedlings cause over ``seasons_ahead``
+        seasons (0 = this season only), escaping ``next_season_control``
+        (fraction killed by those seasons' own programme).
+    resistance_floors
+        Product name -> species code -> lowest fraction (0..1] of the product's
+        label maximum a sprayed cell with that species present may get
+        (resistance-management guidance: reduced rates on resistance-prone
+        pairs select for resistance). Applied by ``target_efficacy`` and
+        ``economic`` unless ``override_resistance_floors``.
+    override_resistance_floors
+        Explicitly allow doses below the resistance floors (reported).
 
     Examples
     --------
@@ -107,6 +138,13 @@ threshold, target_efficacy, economic
     competitive_index: Mapping[str, float] = field(default_factory=dict)
     product_prices_per_unit: tuple[float, ...] = ()
     economic_candidates: int = 33
+    species_economics: Mapping[str, SpeciesEconomics] = field(default_factory=dict)
+    application_cost_per_ha: float = 0.0
+    seasons_ahead: int = 3
+    discount_rate: float = 0.05
+    next_season_control: float = 0.9
+    resistance_floors: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    override_resistance_floors: bool = False
 
     def __post_init__(self) -> None:
         if self.name not in STRATEGIES:
@@ -131,6 +169,16 @@ threshold, target_efficacy, economic
             raise DosingError("product_prices_per_unit must not be negative")
         if self.economic_candidates < 2:
             raise DosingError("economic_candidates must be at least 2")
+        if not self.application_cost_per_ha >= 0 or not self.discount_rate >= 0:
+            raise DosingError("application_cost_per_ha and discount_rate must not be negative")
+        if self.seasons_ahead < 0:
+            raise DosingError("seasons_ahead must not be negative")
+        if not 0 <= self.next_season_control <= 1:
+            raise DosingError("next_season_control must be a fraction 0..1")
+        for product, floors in self.resistance_floors.items():
+            for code, frac in floors.items():
+                if not 0 < frac <= 1:
+                    raise DosingError(f"resistance floor of {product} on {code} must be in (0, 1], got {frac}")
 
 
 @dataclass
@@ -144,6 +192,23 @@ class Summary:
     baseline for savings. ``control_pct`` is the density-weighted expected
     control per species (``None`` where no product has a curve for it; such
     species count as surviving in ``weeds_surviving`` and yield loss).
+
+    For the advice (fields an adviser must see):
+
+    ``cells_target_unreached``
+        cells where ``target_efficacy`` needed more than the label allows (dosed at the maximum);
+    ``economic_unsourced_species``
+        species whose yield-loss parameters are defaults without a source
+        (``economic`` and the yield-loss figures rest on them);
+    ``economic_seed_term_species``
+        species whose seed return was costed over the seasons ahead;
+    ``resistance_floor_pct``
+        per species, the lowest rate (% of the label maximum) a sprayed cell
+        with it may get for resistance management, ``None`` if no floor;
+    ``resistance_floors_overridden``
+        the strategy explicitly allowed doses under those floors;
+    ``cells_raised_to_resistance_floor``
+        cells whose dose was raised to a floor.
     """
 
     field_area_ha: float
@@ -173,6 +238,11 @@ class Summary:
     cells_skipped_below_min: int = 0
     cells_target_unreached: int = 0
     block_m: list[float] = field(default_factory=list)
+    economic_unsourced_species: list[str] = field(default_factory=list)
+    economic_seed_term_species: list[str] = field(default_factory=list)
+    resistance_floor_pct: list[float | None] = field(default_factory=list)
+    resistance_floors_overridden: bool = False
+    cells_raised_to_resistance_floor: int = 0
 
     def as_dict(self) -> dict[str, object]:
         """The summary as plain JSON-able values (floats, ints, strings, lists, None)."""
@@ -294,51 +364,6 @@ def _season_left(products: Sequence[ProductLabel], season_used: Mapping[str, flo
     return left
 
 
-# --------------------------------------------------------------------------- chunked runs
-
-
-def _bands(n_rows: int, align: int, n_threads: int) -> list[tuple[int, int]]:
-    blocks = -(-n_rows // align)
-    per = -(-blocks // n_threads)
-    return [(b * align, min((b + per) * align, n_rows)) for b in range(0, blocks, per)]
-
-
-def _run(kernel: Callable[[int, int, dict[str, np.ndarray]], dict[str, float]], n_rows: int,
-         n_cols: int, align: int, threads: int, buffers: Sequence[tuple[str, Any]]) -> dict[str, float]:
-    """Run ``kernel(r0, r1, bufs)`` over aligned row chunks, one band per thread; sum its dicts."""
-    step = max(align, (_CHUNK_CELLS // max(n_cols, 1)) // align * align)
-
-    def band(r0: int, r1: int) -> dict[str, float]:
-        bufs = {name: np.empty((step, *(shape if isinstance(shape, tuple) else (n_cols,))),
-                               dtype=np.bool_ if name.startswith("b_") else np.float32)
-                for name, shape in buffers}
-        acc: dict[str, float] = {}
-        with np.errstate(all="ignore"):
-            for c0 in range(r0, r1, step):
-                _merge(acc, kernel(c0, min(c0 + step, r1), bufs))
-        return acc
-
-    spans = _bands(n_rows, align, threads)
-    if len(spans) == 1:
-        parts = [band(*spans[0])]
-    else:
-        with ThreadPoolExecutor(max_workers=len(spans)) as pool:
-            parts = list(pool.map(lambda s: band(*s), spans))
-    total: dict[str, float] = {}
-    for part in parts:
-        _merge(total, part)
-    return total
-
-
-def _merge(acc: dict[str, float], part: dict[str, float]) -> None:
-    """Add chunk statistics into ``acc``; keys starting ``max_`` keep the maximum."""
-    for k, v in part.items():
-        if k.startswith("max_"):
-            acc[k] = max(acc.get(k, -math.inf), v)
-        else:
-            acc[k] = acc.get(k, 0.0) + v
-
-
 # --------------------------------------------------------------------------- the engine
 
 
@@ -350,6 +375,301 @@ def _f32_at_most(x: float) -> np.float32:
 def _f32_at_least(x: float) -> np.float32:
     v = np.float32(x)
     return v if float(v) >= x else np.nextafter(v, np.float32(np.inf))
+
+
+def _check_inputs(densities_plants_m2: Mapping[str, np.ndarray], grid: GridSpec, masks: FieldMasks,
+                  products: Sequence[ProductLabel]) -> None:
+    if not products:
+        raise DosingError("at least one product is needed")
+    names = [p.name for p in products]
+    if len(set(names)) != len(names):
+        raise DosingError(f"a product appears twice in the mix: {names}")
+    for code, arr in densities_plants_m2.items():
+        if getattr(arr, "shape", None) != grid.shape:
+            raise DosingError(
+                f"density grid of {code} has shape {getattr(arr, 'shape', None)}, grid is {grid.shape}"
+            )
+    for name, arr in (("in_field", masks.in_field), ("sprayable", masks.sprayable)):
+        if arr.shape != grid.shape:
+            raise DosingError(f"mask {name} has shape {arr.shape}, grid is {grid.shape}")
+
+
+def _reference_rates(products: Sequence[ProductLabel], strategy: Strategy,
+                     season_left: Sequence[float | None]) -> list[float]:
+    """The tank ratio (and the rate of broadcast/threshold): the strategy's rates or each label maximum."""
+    if not strategy.rates:
+        return [p.max_rate for p in products]
+    if len(strategy.rates) != len(products):
+        raise DosingError(f"strategy.rates has {len(strategy.rates)} values for {len(products)} products")
+    ref = [float(r) for r in strategy.rates]
+    for p, r, left in zip(products, ref, season_left, strict=True):
+        cap = p.max_rate if left is None else min(p.max_rate, left)
+        if not p.min_rate <= r <= cap:
+            raise DosingError(
+                f"rate {r:g} {p.canonical_unit} for {p.name} is outside the label range "
+                f"[{p.min_rate:g}, {cap:g}] {p.canonical_unit}"
+                + ("" if cap == p.max_rate else " left this season")
+            )
+    return ref
+
+
+def _product_prices(products: Sequence[ProductLabel], strategy: Strategy) -> list[float]:
+    if not strategy.product_prices_per_unit:
+        return [p.price_per_unit for p in products]
+    if len(strategy.product_prices_per_unit) != len(products):
+        raise DosingError(
+            f"product_prices_per_unit has {len(strategy.product_prices_per_unit)} values "
+            f"for {len(products)} products"
+        )
+    return [float(v) for v in strategy.product_prices_per_unit]
+
+
+def _block_layout(grid: GridSpec, sprayer: SprayerProfile | None) -> tuple[BlockLayout, int]:
+    """Sprayer blocks on the grid, and the block columns padded to whole booms."""
+    if sprayer is None:
+        rows_per_block = cols_per_block = 1
+        blocks_per_boom = 1
+    else:
+        rows_per_block, cols_per_block = block_shape(sprayer, grid.cell_size_m)
+        blocks_per_boom = max(1, round(sprayer.boom_width_m / (cols_per_block * grid.cell_size_m)))
+    n_rows, n_cols = grid.shape
+    block_cols = -(-n_cols // cols_per_block)
+    layout = BlockLayout(rows_per_block=rows_per_block, cols_per_block=cols_per_block,
+                         block_rows=-(-n_rows // rows_per_block), block_cols=block_cols)
+    return layout, -(-block_cols // blocks_per_boom) * blocks_per_boom
+
+
+def _species_costs(strategy: Strategy, species: Sequence[str],
+                   competitive_index: Sequence[float]) -> tuple[list[SpeciesCost], list[str], list[str]]:
+    """Per species constants of yield loss and seed cost; species on unsourced defaults; species with seeds."""
+    value_per_ha = strategy.crop_price_per_t * strategy.expected_yield_t_ha
+    costs, unsourced, seeded = [], [], []
+    for code, ci in zip(species, competitive_index, strict=True):
+        p = strategy.species_economics.get(code)
+        if p is None:
+            p = SpeciesEconomics(strategy.cousens_i_pct_per_plant_m2 * ci, strategy.cousens_a_pct)
+        if not p.source:
+            unsourced.append(code)
+        per_seed = seed_cost_per_seed(p, crop_value_per_ha=value_per_ha, seasons=strategy.seasons_ahead,
+                                      discount_rate=strategy.discount_rate,
+                                      next_control=strategy.next_season_control)
+        if per_seed * p.seeds_per_plant > 0:
+            seeded.append(code)
+        costs.append(SpeciesCost(i_pct=p.cousens_i_pct,
+                                 i_over_a=p.cousens_i_pct / p.cousens_a_pct if p.cousens_a_pct > 0 else 0.0,
+                                 seed_cost_per_plant=per_seed * p.seeds_per_plant,
+                                 seed_density_a_m2=p.seed_density_a_m2))
+    return costs, unsourced, seeded
+
+
+def _resistance_floors(strategy: Strategy, products: Sequence[ProductLabel], species: Sequence[str],
+                       ref: Sequence[float], mix: TankMix) -> tuple[list[tuple[int, float]], list[float | None]]:
+    """Floors as dose scales per species index, and per species the floor in % of the label maximum.
+
+    A floor of fraction ``phi`` on product ``k`` means a scale of at least
+    ``phi * max_rate_k / ref_k``; never above the mix's maximum scale.
+    """
+    unknown = set(strategy.resistance_floors) - {p.name for p in products}
+    if unknown:
+        raise DosingError(f"resistance_floors name products not in the mix: {', '.join(sorted(unknown))}")
+    scales: list[tuple[int, float]] = []
+    pct: list[float | None] = []
+    for j, code in enumerate(species):
+        best_scale, best_pct = 0.0, None
+        for p, r in zip(products, ref, strict=True):
+            frac = strategy.resistance_floors.get(p.name, {}).get(code)
+            if frac is None:
+                continue
+            scale = min(frac * p.max_rate / r, mix.lam_max)
+            if scale >= best_scale:
+                best_scale, best_pct = scale, 100.0 * frac
+        pct.append(best_pct)
+        if best_pct is not None and best_scale > 0:
+            scales.append((j, best_scale))
+    return scales, pct
+
+
+def _dose_kernel(strategy: Strategy, ctx: DoseContext, mix: TankMix, species_cost: Sequence[SpeciesCost],
+                 price_per_scale: float) -> BroadcastKernel | ThresholdKernel | TargetEfficacyKernel | \
+        EconomicKernel:
+    if strategy.name == "broadcast":
+        return BroadcastKernel(ctx)
+    if strategy.name == "threshold":
+        return ThresholdKernel(ctx, strategy.threshold_plants_m2)
+    if strategy.name == "target_efficacy":
+        return TargetEfficacyKernel(ctx, mix, control_target=strategy.control_target,
+                                    control_min=strategy.control_min,
+                                    half_density_plants_m2=strategy.control_half_density_plants_m2,
+                                    presence_plants_m2=strategy.presence_plants_m2)
+    candidates = [
+        EconomicCandidate(
+            scale=float(s),
+            cost_per_ha=price_per_scale * float(s) + (strategy.application_cost_per_ha if s > 0 else 0.0),
+            survival=tuple(np.float32(mix.survival(code, float(s))) for code in ctx.species),
+        )
+        for s in np.linspace(ctx.scale_min, ctx.scale_max, strategy.economic_candidates)
+    ]
+    return EconomicKernel(ctx, species_cost=species_cost,
+                          value_per_pct=strategy.crop_price_per_t * strategy.expected_yield_t_ha / 100.0,
+                          candidates=candidates)
+
+
+def _map_blocks(blocks: np.ndarray, layout: BlockLayout, grid: GridSpec, sprayer: SprayerProfile | None,
+                strategy: Strategy, mix: TankMix, products: Sequence[ProductLabel],
+                ref: Sequence[float]) -> SprayerMapping:
+    """Fit the block scales to the sprayer: sections, patch buffers, rate levels, turndown."""
+    mapping = SprayerMapping(blocks=blocks, rows_per_block=1, cols_per_block=1)
+    if sprayer is None:
+        return mapping
+    levels = None
+    if sprayer.rate_levels:
+        scaled = np.array(sorted(sprayer.rate_levels), dtype=np.float64) / ref[0]
+        legal = scaled[(scaled >= mix.lam_min * (1 - 1e-9)) & (scaled <= mix.lam_max * (1 + 1e-9))]
+        legal = np.clip(legal, mix.lam_min, mix.lam_max)
+        if legal.size == 0:
+            raise DosingError(
+                "no rate level of the sprayer ("
+                f"{', '.join(f'{v:g}' for v in sorted(sprayer.rate_levels))} "
+                f"{products[0].canonical_unit} of {products[0].name}) lies within the label range "
+                f"[{mix.lam_min * ref[0]:g}, {mix.lam_max * ref[0]:g}]"
+            )
+        levels = legal
+    if strategy.name != "broadcast" or levels is not None:
+        mapping = map_to_sprayer(blocks, sprayer, rows_per_block=layout.rows_per_block,
+                                 cols_per_block=layout.cols_per_block, cell_size_m=grid.cell_size_m,
+                                 lam_min=mix.lam_min, levels_scale=levels)
+    mapping.rows_per_block, mapping.cols_per_block = layout.rows_per_block, layout.cols_per_block
+    return mapping
+
+
+def _build_summary(*, grid: GridSpec, in_field: np.ndarray, spray_ok: np.ndarray,
+                   products: Sequence[ProductLabel], species: Sequence[str], mix: TankMix,
+                   ref: Sequence[float], scale_ref: float, prices: Sequence[float], strategy: Strategy,
+                   sprayer: SprayerProfile | None, dose: DoseStats, emitted: EmitStats,
+                   layout: BlockLayout) -> Summary:
+    cell_ha = grid.cell_area_ha
+    n_field = int(np.count_nonzero(in_field))
+    spray_ha = int(np.count_nonzero(spray_ok)) * cell_ha
+    scale_area_ha = emitted.scale_sum * cell_ha
+    totals = [scale_area_ha * r for r in ref]
+    bcast = [scale_ref * r * spray_ha for r in ref]
+    saved = [b_ - t_ for b_, t_ in zip(bcast, totals, strict=True)]
+    treated_ha = emitted.treated_cells * cell_ha
+    cell_m2 = grid.cell_area_m2
+    untreated = [v * cell_m2 for v in emitted.density_sum]
+    surviving = [(d - k) * cell_m2 for d, k in zip(emitted.density_sum, emitted.killed_sum, strict=True)]
+    control = [100.0 * (1.0 - sv / un) if un > 0 and mix.has_curve(s) else None
+               for s, un, sv in zip(species, untreated, surviving, strict=True)]
+
+    def mean_over_field(total: float) -> float:
+        return total / n_field if n_field else 0.0
+
+    loss_untreated = mean_over_field(emitted.yield_loss_untreated_sum)
+    loss = mean_over_field(emitted.yield_loss_sum)
+    loss_broadcast = mean_over_field(emitted.yield_loss_broadcast_sum)
+    volume = treated_ha * (sprayer.carrier_l_ha if sprayer else 0.0)
+    raise_rule = strategy.min_rate_rule == "raise_to_min"
+    return Summary(
+        field_area_ha=n_field * cell_ha,
+        sprayable_area_ha=spray_ha,
+        treated_area_ha=treated_ha,
+        product_total=totals,
+        broadcast_total=bcast,
+        saving_pct=[100.0 * s_ / b_ if b_ > 0 else 0.0 for s_, b_ in zip(saved, bcast, strict=True)],
+        product_names=[p.name for p in products],
+        product_units=[p.canonical_unit.split("/")[0] for p in products],
+        product_saved=saved,
+        herbicide_cost=sum(pr * t_ for pr, t_ in zip(prices, totals, strict=True)),
+        money_saved=sum(pr * s_ for pr, s_ in zip(prices, saved, strict=True)),
+        species=list(species),
+        weeds_untreated=untreated,
+        weeds_surviving=surviving,
+        control_pct=control,
+        yield_loss_untreated_pct=loss_untreated,
+        yield_loss_pct=loss,
+        yield_loss_broadcast_pct=loss_broadcast,
+        yield_loss_vs_untreated_pct=loss - loss_untreated,
+        yield_loss_vs_broadcast_pct=loss - loss_broadcast,
+        spray_volume_l=volume,
+        tank_loads=math.ceil(volume / sprayer.tank_l - 1e-9) if sprayer else 0,
+        min_rate_rule=strategy.min_rate_rule,
+        cells_raised_to_min=dose.cells_below_min if raise_rule else 0,
+        cells_skipped_below_min=0 if raise_rule else dose.cells_below_min,
+        cells_target_unreached=dose.cells_target_unreached,
+        block_m=[layout.rows_per_block * grid.cell_size_m, layout.cols_per_block * grid.cell_size_m],
+    )
+
+
+def _result_compliance(compliance: list[dict[str, object]], *, products: Sequence[ProductLabel],
+                       mix: TankMix, rate_floors: Sequence[np.float32], strategy: Strategy,
+                       dose: DoseStats, emitted: EmitStats, grid: GridSpec, layout: BlockLayout,
+                       sprayer: SprayerProfile | None, mapping: SprayerMapping) -> None:
+    """Checks of the result itself: caps, minima, zones, and what the rules changed."""
+    for k, p in enumerate(products):
+        top, low = emitted.max_rate[k], emitted.min_sprayed_rate[k]
+        cap = mix.caps[k]
+        _note(compliance, "max_rate", "pass" if top <= cap else "fail",
+              f"{p.name}: highest cell rate {top:g} {p.canonical_unit}, cap {cap:g}")
+        ok_min = emitted.treated_cells == 0 or low >= float(rate_floors[k])
+        _note(compliance, "min_rate", "pass" if ok_min else "fail",
+              f"{p.name}: lowest sprayed rate {low if emitted.treated_cells else 0:g}, label minimum "
+              f"{p.min_rate:g} {p.canonical_unit}")
+        zone = emitted.max_rate_in_zones[k]
+        _note(compliance, "no_spray_zones", "pass" if zone == 0 else "fail",
+              f"{p.name}: highest rate in buffers and on the field edge {zone:g} {p.canonical_unit}")
+    raise_rule = strategy.min_rate_rule == "raise_to_min"
+    detail = (f"rule {strategy.min_rate_rule}: {dose.cells_below_min} cells needed less than the label "
+              "minimum and were " + ("raised to it" if raise_rule else "left unsprayed"))
+    _note(compliance, "min_rate_rule", "info", detail)
+    if strategy.name == "target_efficacy" and dose.cells_target_unreached:
+        _note(compliance, "control_target", "info",
+              f"{dose.cells_target_unreached} cells need more than the label allows for the control "
+              "target; dosed at the maximum")
+    if sprayer is not None:
+        fr, fc = layout.rows_per_block, layout.cols_per_block
+        _note(compliance, "sprayer_blocks", "info",
+              f"blocks of {fr} x {fc} cells ({fr * grid.cell_size_m:g} m along track x "
+              f"{fc * grid.cell_size_m:g} m across); travel assumed north-south; "
+              f"patch buffer {mapping.buffer_blocks[0]} x {mapping.buffer_blocks[1]} blocks; "
+              f"{mapping.patches_enlarged} patches enlarged to {sprayer.min_patch_m2:g} m2")
+        if sprayer.rate_levels:
+            _note(compliance, "rate_levels", "info" if mapping.level_capped else "pass",
+                  f"rates snapped up to sprayer levels; {mapping.level_capped} blocks needed more than the "
+                  "highest legal level and were capped at it")
+        _note(compliance, "turndown", "info",
+              f"{mapping.turndown_raised} blocks raised to the boom's turndown floor "
+              f"(1/{sprayer.turndown_ratio:g} of the highest rate across the boom)")
+
+
+def _agronomy_compliance(compliance: list[dict[str, object]], *, strategy: Strategy, species: Sequence[str],
+                         floor_pct: Sequence[float | None], floors_apply: bool,
+                         floor_scales: Sequence[tuple[int, float]], scale_ref: float, dose: DoseStats,
+                         unsourced: Sequence[str], seeded: Sequence[str]) -> None:
+    """Resistance floors and the sources of the economic parameters, as checks an adviser can read."""
+    floored = [f"{s} {p:g} %" for s, p in zip(species, floor_pct, strict=True) if p is not None]
+    if floored:
+        if strategy.override_resistance_floors:
+            _note(compliance, "resistance_floor", "info",
+                  "resistance floors OVERRIDDEN by the strategy (doses below them allowed): " + ", ".join(floored))
+        elif floors_apply:
+            _note(compliance, "resistance_floor", "pass",
+                  f"sprayed cells with a resistance-prone species get at least {', '.join(floored)} of the label "
+                  f"maximum; {dose.cells_raised_to_floor} cells raised to a floor")
+        else:
+            low = [species[j] for j, sc in floor_scales if scale_ref < sc * (1 - 1e-9)]
+            _note(compliance, "resistance_floor", "fail" if low else "pass",
+                  f"{strategy.name} sprays the reference rate; floors {', '.join(floored)}"
+                  + (f"; the reference rate is below the floor for {', '.join(low)}" if low else ""))
+    if strategy.name == "economic":
+        _note(compliance, "economic_parameters", "info" if unsourced else "pass",
+              ("yield-loss parameters without a source (defaults used): " + ", ".join(unsourced))
+              if unsourced else "yield-loss parameters of every species have a source")
+        if strategy.seasons_ahead > 0:
+            no_seed = [s for s in species if s not in seeded]
+            _note(compliance, "economic_seasons", "info",
+                  f"seed return costed over {strategy.seasons_ahead} seasons at {100 * strategy.discount_rate:g} % "
+                  f"discount for {', '.join(seeded) or 'no species'}"
+                  + (f"; no seed data (this season only) for {', '.join(no_seed)}" if no_seed else ""))
 
 
 def prescribe(densities_plants_m2: Mapping[str, np.ndarray], grid: GridSpec, masks: FieldMasks,
@@ -411,49 +731,21 @@ def prescribe(densities_plants_m2: Mapping[str, np.ndarray], grid: GridSpec, mas
     >>> round(p.summary.saving_pct[0], 1)
     88.9
     """
-    if not products:
-        raise DosingError("at least one product is needed")
-    names = [p.name for p in products]
-    if len(set(names)) != len(names):
-        raise DosingError(f"a product appears twice in the mix: {names}")
+    _check_inputs(densities_plants_m2, grid, masks, products)
     species = list(densities_plants_m2)
-    dens = [densities_plants_m2[s] for s in species]
-    for code, arr in zip(species, dens, strict=True):
-        if getattr(arr, "shape", None) != grid.shape:
-            raise DosingError(
-                f"density grid of {code} has shape {getattr(arr, 'shape', None)}, grid is {grid.shape}"
-            )
-    for name, arr in (("in_field", masks.in_field), ("sprayable", masks.sprayable)):
-        if arr.shape != grid.shape:
-            raise DosingError(f"mask {name} has shape {arr.shape}, grid is {grid.shape}")
+    densities = [densities_plants_m2[s] for s in species]
     n_rows, n_cols = grid.shape
     threads = threads or min(4, os.cpu_count() or 1)
     in_field = masks.in_field.astype(bool, copy=False)
     spray_ok = masks.sprayable.astype(bool, copy=False)
-
     stage = timings if timings is not None else {}
+
+    # ---- label checks before any cell is dosed -----------------------------
     compliance: list[dict[str, object]] = []
     _check_crop(products, crop, growth_stage_bbch, compliance)
     _check_masks(products, masks, compliance)
     season_left = _season_left(products, season_used, compliance)
-
-    # Reference rates: the tank ratio, and the rate of broadcast/threshold.
-    if strategy.rates:
-        if len(strategy.rates) != len(products):
-            raise DosingError(
-                f"strategy.rates has {len(strategy.rates)} values for {len(products)} products"
-            )
-        ref = [float(r) for r in strategy.rates]
-        for p, r, left in zip(products, ref, season_left, strict=True):
-            cap = p.max_rate if left is None else min(p.max_rate, left)
-            if not p.min_rate <= r <= cap:
-                raise DosingError(
-                    f"rate {r:g} {p.canonical_unit} for {p.name} is outside the label range "
-                    f"[{p.min_rate:g}, {cap:g}] {p.canonical_unit}"
-                    + ("" if cap == p.max_rate else " left this season")
-                )
-    else:
-        ref = [p.max_rate for p in products]
+    ref = _reference_rates(products, strategy, season_left)
     mix = TankMix(products, ref, season_left=season_left)
     if mix.lam_min > mix.lam_max * (1 + 1e-12):
         raise DosingError(
@@ -461,8 +753,7 @@ def prescribe(densities_plants_m2: Mapping[str, np.ndarray], grid: GridSpec, mas
             f"{', '.join(f'{p.name} {r:g}' for p, r in zip(products, ref, strict=True))} the minimum "
             "of one product needs more than another's maximum"
         )
-    lam_min, lam_max = mix.lam_min, mix.lam_max
-    lam_ref = min(1.0, lam_max)
+    scale_ref = min(1.0, mix.lam_max)
     _note(compliance, "label_rate_range", "pass",
           "; ".join(f"{p.name} {p.min_rate:g}-{c:g} {p.canonical_unit}"
                     for p, c in zip(products, mix.caps, strict=True)))
@@ -471,324 +762,68 @@ def prescribe(densities_plants_m2: Mapping[str, np.ndarray], grid: GridSpec, mas
               "tank ratio " + ", ".join(f"{p.name} {r:g} {p.canonical_unit}"
                                         for p, r in zip(products, ref, strict=True))
               + "; efficacy by concentration addition")
-
     if strategy.name in ("target_efficacy", "economic"):
         for s in species:
             if not mix.has_curve(s):
                 raise DosingError(
                     f"species {s!r} has no dose-response curve in any product of the mix "
-                    f"({', '.join(names)}); {strategy.name} needs one for every species mapped"
+                    f"({', '.join(p.name for p in products)}); {strategy.name} needs one for every "
+                    "species mapped"
                 )
+    prices = _product_prices(products, strategy)
+    competitive_index = [float(strategy.competitive_index.get(s, 1.0)) for s in species]
+    species_cost, unsourced, seeded = _species_costs(strategy, species, competitive_index)
+    floor_scales, floor_pct = _resistance_floors(strategy, products, species, ref, mix)
+    floors_apply = strategy.name in ("target_efficacy", "economic") and not strategy.override_resistance_floors
 
-    # ---- sprayer geometry -------------------------------------------------
-    if sprayer is None:
-        fr = fc = 1
-        nb = 1
-    else:
-        fr, fc = block_shape(sprayer, grid.cell_size_m)
-        nb = max(1, round(sprayer.boom_width_m / (fc * grid.cell_size_m)))
-    rb, cb = -(-n_rows // fr), -(-n_cols // fc)
-    cb_pad = -(-cb // nb) * nb
-    lam_p = np.zeros((rb * fr, cb * fc), dtype=np.float32)   # dose scale per cell, padded
-    lam = lam_p[:n_rows, :n_cols]
-
-    # ---- dosing: one dose scale per cell --------------------------------
-    h = strategy.control_half_density_plants_m2
-    span = strategy.control_target - strategy.control_min
-    presence = strategy.presence_plants_m2
-    f_lam_min, f_lam_max = np.float32(lam_min), np.float32(lam_max)
-    raise_rule = strategy.min_rate_rule == "raise_to_min"
-
-    def finish(r0: int, r1: int, out: np.ndarray, b: dict[str, np.ndarray]) -> dict[str, float]:
-        n = r1 - r0
-        nspr = np.logical_not(spray_ok[r0:r1], out=b["b_0"][:n])
-        np.copyto(out, 0.0, where=nspr)
-        over = np.greater(out, f_lam_max, out=b["b_1"][:n])
-        unreached = int(np.count_nonzero(over))
-        np.minimum(out, f_lam_max, out=out)
-        below = np.less(out, f_lam_min, out=b["b_1"][:n])
-        below &= np.greater(out, 0.0, out=b["b_0"][:n])
-        n_below = int(np.count_nonzero(below))
-        if n_below:
-            np.copyto(out, f_lam_min if raise_rule else np.float32(0.0), where=below)
-        return {"unreached": unreached, "below_min": n_below}
-
-    def k_broadcast(r0: int, r1: int, b: dict[str, np.ndarray]) -> dict[str, float]:
-        out = lam[r0:r1]
-        np.multiply(spray_ok[r0:r1], np.float32(lam_ref), out=out)
-        return {}
-
-    def k_threshold(r0: int, r1: int, b: dict[str, np.ndarray]) -> dict[str, float]:
-        n = r1 - r0
-        out, tot, t = lam[r0:r1], b["f_0"][:n], b["f_1"][:n]
-        tot[...] = 0.0
-        for d in dens:
-            np.fmax(d[r0:r1], 0.0, out=t)
-            tot += t
-        hit = np.greater_equal(tot, np.float32(strategy.threshold_plants_m2), out=b["b_0"][:n])
-        hit &= np.greater(tot, 0.0, out=b["b_1"][:n])
-        hit &= spray_ok[r0:r1]
-        np.multiply(hit, np.float32(lam_ref), out=out)
-        return {}
-
-    def k_target(r0: int, r1: int, b: dict[str, np.ndarray]) -> dict[str, float]:
-        n = r1 - r0
-        out, c, need = lam[r0:r1], b["f_0"][:n], b["f_1"][:n]
-        work = (b["f_2"][:n], b["f_3"][:n])
-        here = b["b_0"][:n]
-        out[...] = 0.0
-        for s, d in zip(species, dens, strict=True):
-            dv = d[r0:r1]
-            np.greater(dv, presence, out=here)
-            if not here.any():
-                continue
-            # control = target - span * h / (N + h): non-decreasing in N, exactly, in float32
-            np.add(dv, np.float32(h), out=c)
-            np.divide(np.float32(h), c, out=c)
-            c *= np.float32(-span)
-            c += np.float32(strategy.control_target)
-            mix.scale_for_control(s, c, out=need, work=work)
-            np.maximum(out, need, out=out, where=here)
-        return finish(r0, r1, out, b)
-
-    def k_economic(r0: int, r1: int, b: dict[str, np.ndarray]) -> dict[str, float]:
-        n = r1 - r0
-        out, load, best, cost, t = (lam[r0:r1], b["f_0"][:n], b["f_1"][:n], b["f_2"][:n], b["f_3"][:n])
-        better = b["b_1"][:n]
-        ns = [b[f"n_{j}"][:n] for j in range(len(species))]
-        load[...] = 0.0
-        for j, d in enumerate(dens):
-            np.fmax(d[r0:r1], 0.0, out=ns[j])
-            np.multiply(ns[j], np.float32(ci[j]), out=t)
-            load += t
-        out[...] = 0.0
-        cousens_yield_loss_pct(load, yi, ya, out=best)
-        best *= np.float32(value_per_pct)
-        if not load.any():
-            return {}
-        for lam_k, herb_k, w_k in candidates:
-            load[...] = 0.0
-            for j in range(len(species)):
-                np.multiply(ns[j], w_k[j], out=t)
-                load += t
-            cousens_yield_loss_pct(load, yi, ya, out=cost)
-            cost *= np.float32(value_per_pct)
-            cost += np.float32(herb_k)
-            np.less(cost, best, out=better)
-            np.copyto(best, cost, where=better)
-            np.copyto(out, np.float32(lam_k), where=better)
-        return finish(r0, r1, out, b)
-
-    ci = [float(strategy.competitive_index.get(s, 1.0)) for s in species]
-    yi, ya = strategy.cousens_i_pct_per_plant_m2, strategy.cousens_a_pct
-    value_per_pct = strategy.crop_price_per_t * strategy.expected_yield_t_ha / 100.0
-    if strategy.product_prices_per_unit:
-        if len(strategy.product_prices_per_unit) != len(products):
-            raise DosingError(
-                f"product_prices_per_unit has {len(strategy.product_prices_per_unit)} values "
-                f"for {len(products)} products"
-            )
-        prices = [float(v) for v in strategy.product_prices_per_unit]
-    else:
-        prices = [p.price_per_unit for p in products]
+    # ---- dosing: one dose scale per cell ----------------------------------
+    layout, padded_block_cols = _block_layout(grid, sprayer)
+    scale_padded = np.zeros((layout.block_rows * layout.rows_per_block,
+                             layout.block_cols * layout.cols_per_block), dtype=np.float32)
+    ctx = DoseContext(densities=densities, species=species, sprayable=spray_ok,
+                      scale=scale_padded[:n_rows, :n_cols], scale_min=mix.lam_min, scale_max=mix.lam_max,
+                      scale_ref=scale_ref, raise_to_min=strategy.min_rate_rule == "raise_to_min",
+                      presence_plants_m2=strategy.presence_plants_m2,
+                      floors=floor_scales if floors_apply else ())
     price_per_scale = sum(pr * r for pr, r in zip(prices, ref, strict=True))   # currency/ha per unit scale
-    candidates: list[tuple[float, float, list[np.float32]]] = []
-    if strategy.name == "economic":
-        for lam_k in np.linspace(lam_min, lam_max, strategy.economic_candidates):
-            w = [np.float32(ci[j] * float(mix.survival(s, float(lam_k)))) for j, s in enumerate(species)]
-            candidates.append((float(lam_k), price_per_scale * float(lam_k), w))
-
-    kernel = {"broadcast": k_broadcast, "threshold": k_threshold,
-              "target_efficacy": k_target, "economic": k_economic}[strategy.name]
-    bufs: list[tuple[str, Any]] = [("f_0", None), ("f_1", None), ("f_2", None), ("f_3", None),
-                                   ("b_0", None), ("b_1", None)]
-    bufs += [(f"n_{j}", None) for j in range(len(species))] if strategy.name == "economic" else []
+    kernel = _dose_kernel(strategy, ctx, mix, species_cost, price_per_scale)
     clock = time.perf_counter()
-    dose_stats = _run(kernel, n_rows, n_cols, 1, threads, bufs)
+    dose = run_chunks(kernel, n_rows, n_cols, align=1, threads=threads)
     stage["dose"] = time.perf_counter() - clock
-    unreached = int(dose_stats.get("unreached", 0))
-    below_min = int(dose_stats.get("below_min", 0))
 
-    # ---- sprayer mapping on blocks ------------------------------------------
+    # ---- sprayer mapping on blocks ----------------------------------------
     clock = time.perf_counter()
-    blocks = aggregate_blocks(lam_p, fr, fc, cb_pad)
-    mapping = SprayerMapping(blocks=blocks, rows_per_block=1, cols_per_block=1)
-    if sprayer is not None:
-        levels = None
-        if sprayer.rate_levels:
-            scaled = np.array(sorted(sprayer.rate_levels), dtype=np.float64) / ref[0]
-            legal = scaled[(scaled >= lam_min * (1 - 1e-9)) & (scaled <= lam_max * (1 + 1e-9))]
-            legal = np.clip(legal, lam_min, lam_max)
-            if legal.size == 0:
-                raise DosingError(
-                    "no rate level of the sprayer ("
-                    f"{', '.join(f'{v:g}' for v in sorted(sprayer.rate_levels))} "
-                    f"{products[0].canonical_unit} of {products[0].name}) lies within the label range "
-                    f"[{lam_min * ref[0]:g}, {lam_max * ref[0]:g}]"
-                )
-            levels = legal
-        if strategy.name != "broadcast" or levels is not None:
-            mapping = map_to_sprayer(blocks, sprayer, rows_per_block=fr, cols_per_block=fc,
-                                     cell_size_m=grid.cell_size_m, lam_min=lam_min, levels_scale=levels)
-        mapping.rows_per_block, mapping.cols_per_block = fr, fc
-
+    blocks = aggregate_blocks(scale_padded, layout.rows_per_block, layout.cols_per_block, padded_block_cols)
+    mapping = _map_blocks(blocks, layout, grid, sprayer, strategy, mix, products, ref)
     stage["sprayer"] = time.perf_counter() - clock
-    clock = time.perf_counter()
 
-    # ---- rates, masking after mapping, and totals ---------------------------
-    n_prod = len(products)
-    rates = np.empty((n_prod, n_rows, n_cols), dtype=np.float32)
-    r32 = [np.float32(r) for r in ref]
-    hi32 = [_f32_at_most(c) for c in mix.caps]
+    # ---- rates, masking after mapping, and totals -------------------------
+    clock = time.perf_counter()
+    rates = np.empty((len(products), n_rows, n_cols), dtype=np.float32)
+    caps32 = [_f32_at_most(c) for c in mix.caps]
     # The cap is law. Where the label minimum equals the maximum (single-rate
     # labels) and float32 cannot hold it, the minimum may round up past the cap:
     # then cells get the cap, one float32 step (~1e-7 relative) under the minimum.
-    lo32 = [min(_f32_at_least(p.min_rate), hi) for p, hi in zip(products, hi32, strict=True)]
-    k_ref = [1.0 - float(mix.survival(s, lam_ref)) for s in species]
-    ci32 = [np.float32(v) for v in ci]
-    kref_ci = [np.float32(ci[j] * k_ref[j]) for j in range(len(species))]
-    nan32 = np.float32(np.nan)
-
-    def k_emit(r0: int, r1: int, b: dict[str, np.ndarray]) -> dict[str, float]:
-        n = r1 - r0
-        b0, b1 = r0 // fr, -(-r1 // fr)
-        nb_rows = b1 - b0
-        blk = blocks[b0:b1, :cb]
-        lam_p[r0:r0 + nb_rows * fr].reshape(nb_rows, fr, cb, fc)[...] = blk[:, None, :, None]
-        lc = lam[r0:r1]
-        spr, inf_ = spray_ok[r0:r1], in_field[r0:r1]
-        np.multiply(lc, spr, out=lc)
-        pos = np.greater(lc, 0.0, out=b["b_0"][:n])
-        outside = np.logical_not(inf_, out=b["b_1"][:n])
-        zone = np.logical_not(spr, out=b["b_2"][:n])
-        zone &= inf_                                  # buffer zones and edge cells inside the field
-        acc: dict[str, float] = {"treated": float(np.count_nonzero(pos)),
-                                 "lam_sum": float(lc.sum(dtype=np.float32))}
-        for k in range(n_prod):
-            o = rates[k, r0:r1]
-            np.multiply(lc, r32[k], out=o)
-            np.minimum(o, hi32[k], out=o)
-            np.maximum(o, lo32[k], out=o, where=pos)
-            acc[f"max_{k}"] = float(o.max(initial=0.0, where=pos))
-            acc[f"max_negmin_{k}"] = -float(o.min(initial=np.inf, where=pos))
-            acc[f"max_zone_{k}"] = float(o.max(initial=0.0, where=zone))
-            np.copyto(o, nan32, where=outside)
-        # weeds and yield loss
-        kc_full, nbuf, t = b["g_0"], b["f_0"][:n], b["f_1"][:n]
-        cl0, clk, clb = b["f_2"][:n], b["f_3"][:n], b["f_4"][:n]
-        cl0[...] = 0.0
-        clk[...] = 0.0
-        clb[...] = 0.0
-        kc = kc_full[:n, :n_cols]
-        for j, s in enumerate(species):
-            np.fmax(dens[j][r0:r1], 0.0, out=nbuf)
-            np.multiply(nbuf, inf_, out=nbuf)
-            acc[f"n_{j}"] = float(nbuf.sum())
-            kb = mix.survival(s, blk)
-            np.subtract(np.float32(1.0), kb, out=kb)
-            kc_full[:nb_rows * fr].reshape(nb_rows, fr, cb, fc)[...] = kb[:, None, :, None]
-            np.multiply(kc, spr, out=kc)
-            np.multiply(kc, nbuf, out=kc)
-            acc[f"killed_{j}"] = float(kc.sum())
-            np.multiply(kc, ci32[j], out=kc)
-            clk += kc
-            np.multiply(nbuf, ci32[j], out=t)
-            cl0 += t
-            np.multiply(nbuf, kref_ci[j], out=t)
-            clb += t
-        np.multiply(clb, spr, out=clb)
-        np.subtract(cl0, clb, out=clb)
-        np.subtract(cl0, clk, out=clk)
-        for name, load in (("yl0", cl0), ("yl", clk), ("ylb", clb)):
-            cousens_yield_loss_pct(load, yi, ya, out=t)
-            acc[name] = float(t.sum())
-        return acc
-
-    ebufs: list[tuple[str, Any]] = [(f"f_{i}", None) for i in range(5)]
-    ebufs += [("b_0", None), ("b_1", None), ("b_2", None), ("g_0", (cb * fc,))]
-    st = _run(k_emit, n_rows, n_cols, fr, threads, ebufs)
+    floors32 = [min(_f32_at_least(p.min_rate), hi) for p, hi in zip(products, caps32, strict=True)]
+    emit = EmitKernel(blocks=blocks, layout=layout, scale_padded=scale_padded, rates=rates,
+                      in_field=in_field, sprayable=spray_ok, mix=mix, species=species, densities=densities,
+                      ref_rates=ref, rate_caps=caps32, rate_floors=floors32,
+                      species_cost=species_cost, scale_ref=scale_ref)
+    emitted = run_chunks(emit, n_rows, n_cols, align=layout.rows_per_block, threads=threads)
     stage["emit"] = time.perf_counter() - clock
 
-    # ---- summary --------------------------------------------------------
-    cell_ha = grid.cell_area_ha
-    n_field = int(np.count_nonzero(in_field))
-    n_spray = int(np.count_nonzero(spray_ok))
-    field_ha, spray_ha = n_field * cell_ha, n_spray * cell_ha
-    lam_area = st["lam_sum"] * cell_ha
-    totals = [lam_area * r for r in ref]
-    bcast = [lam_ref * r * spray_ha for r in ref]
-    saved = [b_ - t_ for b_, t_ in zip(bcast, totals, strict=True)]
-    treated_ha = st["treated"] * cell_ha
-    cell_m2 = grid.cell_area_m2
-    untreated = [st[f"n_{j}"] * cell_m2 for j in range(len(species))]
-    surviving = [(st[f"n_{j}"] - st[f"killed_{j}"]) * cell_m2 for j in range(len(species))]
-    control = [100.0 * (1.0 - sv / un) if un > 0 and mix.has_curve(s) else None
-               for s, un, sv in zip(species, untreated, surviving, strict=True)]
-    yl0 = st["yl0"] / n_field if n_field else 0.0
-    yl = st["yl"] / n_field if n_field else 0.0
-    ylb = st["ylb"] / n_field if n_field else 0.0
-    volume = treated_ha * (sprayer.carrier_l_ha if sprayer else 0.0)
-    summary = Summary(
-        field_area_ha=field_ha,
-        sprayable_area_ha=spray_ha,
-        treated_area_ha=treated_ha,
-        product_total=totals,
-        broadcast_total=bcast,
-        saving_pct=[100.0 * s_ / b_ if b_ > 0 else 0.0 for s_, b_ in zip(saved, bcast, strict=True)],
-        product_names=names,
-        product_units=[p.canonical_unit.split("/")[0] for p in products],
-        product_saved=saved,
-        herbicide_cost=sum(pr * t_ for pr, t_ in zip(prices, totals, strict=True)),
-        money_saved=sum(pr * s_ for pr, s_ in zip(prices, saved, strict=True)),
-        species=species,
-        weeds_untreated=untreated,
-        weeds_surviving=surviving,
-        control_pct=control,
-        yield_loss_untreated_pct=yl0,
-        yield_loss_pct=yl,
-        yield_loss_broadcast_pct=ylb,
-        yield_loss_vs_untreated_pct=yl - yl0,
-        yield_loss_vs_broadcast_pct=yl - ylb,
-        spray_volume_l=volume,
-        tank_loads=math.ceil(volume / sprayer.tank_l - 1e-9) if sprayer else 0,
-        min_rate_rule=strategy.min_rate_rule,
-        cells_raised_to_min=below_min if raise_rule else 0,
-        cells_skipped_below_min=0 if raise_rule else below_min,
-        cells_target_unreached=unreached,
-        block_m=[fr * grid.cell_size_m, fc * grid.cell_size_m],
-    )
-
-    # ---- compliance of the result -----------------------------------------
-    for k, p in enumerate(products):
-        top, low = st.get(f"max_{k}", 0.0), -st.get(f"max_negmin_{k}", -math.inf)
-        cap = mix.caps[k]
-        _note(compliance, "max_rate", "pass" if top <= cap else "fail",
-              f"{p.name}: highest cell rate {top:g} {p.canonical_unit}, cap {cap:g}")
-        ok_min = st["treated"] == 0 or low >= float(lo32[k])
-        _note(compliance, "min_rate", "pass" if ok_min else "fail",
-              f"{p.name}: lowest sprayed rate {low if st['treated'] else 0:g}, label minimum "
-              f"{p.min_rate:g} {p.canonical_unit}")
-        zone = st.get(f"max_zone_{k}", 0.0)
-        _note(compliance, "no_spray_zones", "pass" if zone == 0 else "fail",
-              f"{p.name}: highest rate in buffers and on the field edge {zone:g} {p.canonical_unit}")
-    detail = (f"rule {strategy.min_rate_rule}: {below_min} cells needed less than the label minimum and were "
-              + ("raised to it" if raise_rule else "left unsprayed"))
-    _note(compliance, "min_rate_rule", "info", detail)
-    if strategy.name == "target_efficacy" and unreached:
-        _note(compliance, "control_target", "info",
-              f"{unreached} cells need more than the label allows for the control target; "
-              "dosed at the maximum")
-    if sprayer is not None:
-        _note(compliance, "sprayer_blocks", "info",
-              f"blocks of {fr} x {fc} cells ({fr * grid.cell_size_m:g} m along track x "
-              f"{fc * grid.cell_size_m:g} m across); travel assumed north-south; "
-              f"patch buffer {mapping.buffer_blocks[0]} x {mapping.buffer_blocks[1]} blocks; "
-              f"{mapping.patches_enlarged} patches enlarged to {sprayer.min_patch_m2:g} m2")
-        if sprayer.rate_levels:
-            _note(compliance, "rate_levels", "info" if mapping.level_capped else "pass",
-                  f"rates snapped up to sprayer levels; {mapping.level_capped} blocks needed more than the "
-                  "highest legal level and were capped at it")
-        _note(compliance, "turndown", "info",
-              f"{mapping.turndown_raised} blocks raised to the boom's turndown floor "
-              f"(1/{sprayer.turndown_ratio:g} of the highest rate across the boom)")
+    summary = _build_summary(grid=grid, in_field=in_field, spray_ok=spray_ok, products=products,
+                             species=species, mix=mix, ref=ref, scale_ref=scale_ref, prices=prices,
+                             strategy=strategy, sprayer=sprayer, dose=dose, emitted=emitted, layout=layout)
+    summary.economic_unsourced_species = unsourced
+    summary.economic_seed_term_species = seeded if strategy.name == "economic" else []
+    summary.resistance_floor_pct = floor_pct
+    summary.resistance_floors_overridden = strategy.override_resistance_floors and any(
+        v is not None for v in floor_pct)
+    summary.cells_raised_to_resistance_floor = dose.cells_raised_to_floor
+    _agronomy_compliance(compliance, strategy=strategy, species=species, floor_pct=floor_pct,
+                         floors_apply=floors_apply, floor_scales=floor_scales, scale_ref=scale_ref, dose=dose,
+                         unsourced=unsourced, seeded=seeded)
+    _result_compliance(compliance, products=products, mix=mix, rate_floors=floors32, strategy=strategy,
+                       dose=dose, emitted=emitted, grid=grid, layout=layout, sprayer=sprayer, mapping=mapping)
     return Prescription(grid=grid, products=products, rates=rates, summary=summary, compliance=compliance)

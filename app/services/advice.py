@@ -28,7 +28,9 @@ def llm_config(settings: Settings) -> LLMConfig | None:
     if not (settings.llm_base_url and settings.llm_model):
         return None
     return LLMConfig(base_url=settings.llm_base_url, model=settings.llm_model,
-                     api_key=settings.llm_api_key or "not-needed", timeout_s=settings.llm_timeout_s)
+                     api_key=settings.llm_api_key or "not-needed", timeout_s=settings.llm_timeout_s,
+                     max_tokens=settings.llm_max_tokens, max_chars=settings.llm_max_chars,
+                     second_opinion=settings.llm_second_opinion)
 
 
 def _species_names() -> dict[str, Any]:

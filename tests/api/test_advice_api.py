@@ -88,6 +88,29 @@ def test_llm_writer_over_http_and_its_fallback(client: TestClient, agro: dict[st
     assert "500" in stored.content["fallback_reason"]
 
 
+def test_truncated_llm_answer_is_served_as_builtin_with_the_refusals_stored(
+        client: TestClient, agro: dict[str, str], docs: dict[str, Any], session: Session) -> None:
+    from tests.advice.advice_helpers import FakeChatServer
+
+    rx = _prescription(client, agro, docs)
+    with FakeChatServer() as server:
+        server.behaviours["cut-model"] = ("script", [
+            ("content", '{"summary": "Spray {rate.1}", "steps": ["Apply'),
+            ("content", '{"summary": "Double the rate on dense patches.", "steps": ["Apply {rate.1}."], '
+                        '"warning_notes": []}')])
+        _llm_app(client, server.base_url, "cut-model")
+        r = client.get(f"/v1/prescriptions/{rx}/advice?lang=fr", headers=agro)
+        assert r.status_code == 200, r.text
+        assert r.json()["writer"] == "builtin"
+        assert [b["body"]["max_tokens"] for b in server.requests] == [1200, 1200]
+    stored = session.scalars(select(Advice).where(Advice.prescription_id == rx, Advice.lang == "fr")).one()
+    first, second = stored.content["attempts"]
+    assert first["reason"].startswith("bad_json")
+    assert {"code": "unsafe_instruction", "detail": "Double the rate on dense patches", "rule": "double_rate"} \
+        in second["problems"]
+    assert stored.content["fallback_reason"] == second["reason"]
+
+
 def test_advice_with_a_forecast_has_a_spray_window(client: TestClient, agro: dict[str, str],
                                                    docs: dict[str, Any]) -> None:
     rx = _prescription(client, agro, docs)

@@ -96,7 +96,10 @@ def test_species_catalogue_has_the_required_species():
         assert sp["scientific_name"] and sp["common_names"]["en"] and sp["common_names"]["fr"], code
         assert sp["plant_class"] in ("monocot", "dicot"), code
         assert sp["competitive_index"] > 0, code
-        assert "illustrative" in sp["competitive_index_status"], code
+        # an index is either marked illustrative or names its source
+        assert "illustrative" in sp["competitive_index_status"] or "Rothamsted" in sp["competitive_index_status"], code
+        for crop, yl in (sp.get("yield_loss") or {}).items():
+            assert yl["cousens_i_pct"] > 0 and 0 < yl["cousens_a_pct"] <= 100 and yl["source"], (code, crop)
 
 
 def test_waterhemp_uses_the_eppo_code_and_keeps_amata_as_alias():
@@ -122,6 +125,7 @@ def test_monocots_are_the_grasses():
         "SETFA",
         "ECHCG",
         "POAAN",
+        "AVEFA",
     }
 
 

@@ -408,8 +408,8 @@ GOOD_RESPONSE = [4.0, 4.2, 3.5, 3.6, 2.0, 2.2, 0.9, 1.0]
         ({"dose": [0, 0, 10, 10, 20, -20, 40, 40]}, "dose has negative values at positions 5"),
         ({"dose": [0, 0, 10, 10, 20, math.nan, 40, 40]}, "dose has NaN or infinite values at positions 5"),
         (
-            {"response": [4.0, 4.2, 3.5, -3.6, 2.0, 2.2, 0.9, 1.0]},
-            "response has negative values at positions 3",
+            {"response": [4.0, 4.2, 3.5, -3.6, 2.0, 2.2, 0.9, 1.0], "model": "LL.3"},
+            "response has negative values at positions 3; LL.3 fixes the lower limit at 0",
         ),
         ({"response": [4.0, math.inf, 3.5, 3.6, 2.0, 2.2, 0.9, 1.0]}, "response has NaN or infinite"),
         ({"response": GOOD_RESPONSE[:-1]}, "dose has 8 values but response has 7"),
@@ -482,3 +482,18 @@ def test_core_imports_no_web_or_database_layer():
         cwd=Path(__file__).resolve().parents[2],
     )
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("model", ["LL.4", "W1.4"])
+def test_negative_responses_fit_where_the_lower_limit_is_free(model):
+    """Relative growth rates and log data go below 0; drc fits them with LL.4/W1.4, and so do we."""
+    dose = np.repeat([0.0, 5.0, 10.0, 20.0, 40.0, 80.0, 160.0], 2)
+    truth = {"b": 2.0, "c": -0.8, "d": 1.6, "e": 25.0}
+    z = truth["b"] * (np.log(np.where(dose > 0, dose, 1e-300)) - np.log(truth["e"]))
+    core = np.exp(-np.exp(z)) if model == "W1.4" else 1.0 / (1.0 + np.exp(z))
+    response = truth["c"] + (truth["d"] - truth["c"]) * core
+    assert (response < 0).any()
+    fit = fit_dose_response(dose, response, model=model)
+    got = fit.curve_parameters()
+    for name, value in truth.items():
+        assert got[name] == pytest.approx(value, rel=1e-5, abs=1e-6)

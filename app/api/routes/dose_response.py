@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.deps import Agronomist
 from app.dosing.fit import FitError, fit_dose_response
+from app.settings import get_settings
 
 SharedParameter = Literal["b", "c", "d", "e"]
 
@@ -45,6 +46,8 @@ def fit(body: FitRequest, caller: Agronomist) -> dict[str, Any]:
         raise FitError(f"dose has {len(body.dose)} values but response has {len(body.response)}")
     if body.curve is not None and len(body.curve) != len(body.dose):
         raise FitError(f"curve has {len(body.curve)} labels for {len(body.dose)} observations")
+    limits = get_settings()
     result = fit_dose_response(body.dose, body.response, curve=body.curve, model=body.model,
-                               shared=tuple(body.shared), ed_levels=tuple(body.ed_levels), level=body.level)
+                               shared=tuple(body.shared), ed_levels=tuple(body.ed_levels), level=body.level,
+                               max_curves=limits.fit_max_curves, max_observations=limits.fit_max_observations)
     return result.as_dict()
