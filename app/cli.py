@@ -6,8 +6,15 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TypeVar
 
+from pydantic import BaseModel
+
+from app.domain.field import FieldCreate
+from app.domain.label import LabelDoc
 from app.settings import get_settings
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
 def _session():  # type: ignore[no-untyped-def]
@@ -28,7 +35,8 @@ def cmd_keys_create(args: argparse.Namespace) -> int:
                                        expires_in_days=args.expires_days, field_ids=args.field)
         session.commit()
     print(key)
-    print(f"# organisation {args.org!r}, role {args.role}, prefix {row.prefix}", file=sys.stderr)
+    print(f"# organisation {args.org!r}, role {args.role}, prefix dw_{row.prefix} "
+          f"(revoke with: dosewise keys revoke dw_{row.prefix})", file=sys.stderr)
     return 0
 
 
@@ -36,7 +44,7 @@ def cmd_keys_revoke(args: argparse.Namespace) -> int:
     from app.models import repo
 
     with _session() as session:
-        ok = repo.revoke_api_key(session, args.prefix)
+        ok = repo.revoke_api_key(session, repo.key_prefix(args.prefix))
         session.commit()
     if not ok:
         print(f"no key with prefix {args.prefix!r}", file=sys.stderr)
@@ -99,44 +107,136 @@ def cmd_migrate(_args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_prescribe(args: argparse.Namespace) -> int:
-    """Field, weed map and label files in; prescription summary and an export out."""
-    from app.domain.field import FieldCreate
-    from app.domain.label import LabelDoc
+class CliError(Exception):
+    """A problem with the command's input: printed as one line, exit status 2."""
+
+
+def _read_doc(model: type[ModelT], path: str, option: str) -> ModelT:
+    """Parse ``path`` as ``model``; a missing file or invalid document is one ``CliError`` line."""
+    from pydantic import ValidationError
+
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CliError(f"{option} {path}: no such file") from None
+    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
+        raise CliError(f"{option} {path}: cannot read it ({exc.__class__.__name__})") from None
+    try:
+        return model.model_validate_json(text)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err.get("loc", ())) or "document"
+        msg = str(err.get("msg", "")).removeprefix("Value error, ")
+        if err.get("type") == "extra_forbidden" and err.get("loc"):
+            from app.api.errors import did_you_mean
+
+            schema = model.model_json_schema()
+            parts = [schema, *schema.get("$defs", {}).values()]
+            names = sorted({n for d in parts for n in d.get("properties", {})})
+            hint = did_you_mean(str(err["loc"][-1]), names)
+            msg += f"; did you mean {hint}?" if hint else ""
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise CliError(f"{option} {path}: {where}: {msg}{more}") from None
+
+
+def _us_units(field: FieldCreate, labels: list[LabelDoc]) -> bool:
+    """US customary first: a US field, or (no country) labels in per-acre units."""
+    if field.country:
+        return field.country.upper() in ("US", "LR", "MM")
+    return any(lab.rate_unit.endswith("/acre") for lab in labels)
+
+
+def _prescription(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from app.domain.prescription import SprayerIn, StrategyIn
     from app.domain.weed_map import WeedMapCreate
-    from app.pipeline import product_totals, run_documents
+    from app.pipeline import CoverageRule, run_documents
 
-    field = FieldCreate.model_validate_json(Path(args.field).read_text())
-    wm = WeedMapCreate.model_validate_json(Path(args.weed_map).read_text())
-    labels = [LabelDoc.model_validate_json(Path(p).read_text()) for p in args.label]
+    field = _read_doc(FieldCreate, args.field, "--field")
+    wm = _read_doc(WeedMapCreate, args.weed_map, "--weed-map")
+    labels = [_read_doc(LabelDoc, p, "--label") for p in args.label]
+    sprayer = _read_doc(SprayerIn, args.sprayer, "--sprayer") if args.sprayer else SprayerIn()
     strategy = StrategyIn(name=args.strategy, threshold_plants_m2=args.threshold, rates=args.rate)
-    geometry, core, no_spray = run_documents(field, wm, labels, strategy, SprayerIn(), wind_from_deg=args.wind_from)
+    geometry, core, no_spray = run_documents(field, wm, labels, strategy, sprayer, wind_from_deg=args.wind_from,
+                                             allow_foreign_labels=args.allow_foreign_labels,
+                                             coverage=CoverageRule(args.uncovered, args.min_coverage_pct))
+    return field, labels, strategy, geometry, core, no_spray
+
+
+def _print_totals(field: FieldCreate, labels: list[LabelDoc], core) -> None:  # type: ignore[no-untyped-def]
+    from app.domain.units import ACRE_IN_HA as ACRE_HA
+    from app.domain.units import from_canonical_rate
+    from app.pipeline import product_totals
+
+    us = _us_units(field, labels)
+    for p in product_totals(core, labels):
+        amount, unit = p["total"], p["total_unit"]
+        bcast = p["broadcast_total"]
+        if us:  # the unit on the jug first, the metric figure after; converted as the advice converts
+            us_unit = "gal" if unit == "L" else "lb"
+
+            def us_amount(total: float, us_unit: str = us_unit) -> float:
+                return from_canonical_rate(total, f"{us_unit}/acre") / ACRE_HA
+
+            print(f"{p['name']}: {us_amount(amount):.2f} {us_unit} ({amount:.2f} {unit}; broadcast "
+                  f"{us_amount(bcast):.2f} {us_unit}, saving {p['saving_pct']:.1f} %)")
+        else:
+            print(f"{p['name']}: {amount:.2f} {unit} (broadcast {bcast:.2f}, saving {p['saving_pct']:.1f} %)")
+    s = core.summary
+    if us:
+        print(f"treated {s.treated_area_ha / ACRE_HA:.2f} ac of {s.field_area_ha / ACRE_HA:.2f} ac "
+              f"({s.treated_area_ha:.2f} ha of {s.field_area_ha:.2f} ha)")
+    else:
+        print(f"treated {s.treated_area_ha:.2f} ha of {s.field_area_ha:.2f} ha")
+
+
+def cmd_prescribe(args: argparse.Namespace) -> int:
+    """Field, weed map and label files in; prescription summary and an export out."""
+    from app.pipeline import product_totals
+
+    field, labels, strategy, geometry, core, no_spray = _prescription(args)
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     summary = core.summary.as_dict()
     summary["products"] = product_totals(core, labels)
     result = {"field": field.name, "strategy": strategy.model_dump(), "summary": summary,
               "compliance": core.compliance}
-    (out / "prescription.json").write_text(json.dumps(result, indent=2, default=float))
-    written = [out / "prescription.json"]
     from shapely.geometry import shape
 
     from app.export import ExportJob, render
 
     job = ExportJob(prescription=core, field_name=field.name, field_boundary_wgs84=geometry.boundary_wgs84,
-                    task_name=f"Dosewise {field.name}", no_spray_wgs84=shape(no_spray),
-                    features_wgs84=tuple(geometry.features))
-    for fmt in args.format:
-        f = render(job, fmt, terminal=args.terminal)
+                    customer_name=field.customer, farm_name=field.farm, task_name=f"Dosewise {field.name}",
+                    no_spray_wgs84=shape(no_spray), features_wgs84=tuple(geometry.features))
+    files = [render(job, fmt, terminal=args.terminal) for fmt in args.format]  # all made before anything is written
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "prescription.json").write_text(json.dumps(result, indent=2, default=float))
+    written = [out / "prescription.json"]
+    for f in files:
         (out / f.filename).write_bytes(f.content)
         written.append(out / f.filename)
-    for p in product_totals(core, labels):
-        print(f"{p['name']}: {p['total']:.2f} {p['total_unit']} "
-              f"(broadcast {p['broadcast_total']:.2f}, saving {p['saving_pct']:.1f} %)")
-    print(f"treated {core.summary.treated_area_ha:.2f} ha of {core.summary.field_area_ha:.2f} ha")
+    _print_totals(field, labels, core)
+    for c in core.compliance:
+        if c.get("outcome") == "warning":
+            print(f"warning: {c['detail']}", file=sys.stderr)
     for path in written:
         print(f"wrote {path}")
+    return 0
+
+
+def cmd_advice(args: argparse.Namespace) -> int:
+    """The farmer's advice for a prescription made from files, in ``--lang``."""
+    from app.advice import Forecast, build_fact_sheet, write_advice
+    from app.services.advice import _species_names
+
+    field, labels, strategy, _geometry, core, _no_spray = _prescription(args)
+    forecast = _read_doc(Forecast, args.forecast, "--forecast") if args.forecast else None
+    from app.pipeline import product_totals
+
+    summary = core.summary.as_dict()
+    summary["products"] = product_totals(core, labels)
+    facts = build_fact_sheet(field=field, labels=labels, summary=summary, strategy=strategy.name,
+                             species_names=_species_names(), forecast=forecast)
+    advice = write_advice(facts, lang=args.lang, writer="builtin")
+    print(advice.markdown if args.output_format == "markdown" else advice.text)
     return 0
 
 
@@ -181,25 +281,25 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--field", type=int, action="append",
                         help="limit a farmer key to this field id (repeat for several); default: all fields")
     create.set_defaults(func=cmd_keys_create)
-    revoke = keys.add_parser("revoke", help="revoke a key by its prefix")
+    revoke = keys.add_parser("revoke", help="revoke a key by its prefix, as printed (dw_xxxxxxxxxxxx)")
     revoke.add_argument("prefix")
     revoke.set_defaults(func=cmd_keys_revoke)
 
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
 
     rx = sub.add_parser("prescribe", help="make a prescription from files, no server needed")
-    rx.add_argument("--field", required=True, help="field JSON (as POST /v1/fields)")
-    rx.add_argument("--weed-map", required=True, help="weed map JSON (as POST /v1/fields/{id}/weed-maps)")
-    rx.add_argument("--label", required=True, action="append", help="label JSON; repeat for a tank mix")
-    rx.add_argument("--strategy", default="threshold",
-                    choices=["broadcast", "threshold", "target_efficacy", "economic"])
-    rx.add_argument("--threshold", type=float, default=1.0, help="plants/m² (threshold strategy)")
-    rx.add_argument("--rate", type=float, action="append", help="rate per label, in the label's unit")
-    rx.add_argument("--wind-from", type=float, help="wind direction (from), degrees")
+    _document_options(rx)
     rx.add_argument("--format", action="append", default=[], help="export format(s), e.g. geojson, isoxml")
     rx.add_argument("--terminal", help="terminal layout for shapefile exports")
     rx.add_argument("--out", default="prescription-out", help="output folder")
     rx.set_defaults(func=cmd_prescribe)
+
+    adv = sub.add_parser("advice", help="the farmer's advice for a prescription made from files")
+    _document_options(adv)
+    adv.add_argument("--lang", default="en", choices=["en", "fr"], help="language of the advice")
+    adv.add_argument("--forecast", help="hourly forecast JSON (as PUT /v1/fields/{id}/forecast)")
+    adv.add_argument("--output-format", default="text", choices=["text", "markdown"])
+    adv.set_defaults(func=cmd_advice)
 
     ver = sub.add_parser("verify", help="check an exported file against its stored prescription and label")
     ver.add_argument("file", help="an ISOXML or shapefile zip, a GeoJSON or a GeoTIFF exported by the service")
@@ -210,12 +310,40 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _document_options(rx: argparse.ArgumentParser) -> None:
+    rx.add_argument("--field", required=True, help="field JSON (as POST /v1/fields)")
+    rx.add_argument("--weed-map", required=True, help="weed map JSON (as POST /v1/fields/{id}/weed-maps)")
+    rx.add_argument("--label", required=True, action="append", help="label JSON; repeat for a tank mix")
+    rx.add_argument("--strategy", default="threshold",
+                    choices=["broadcast", "threshold", "target_efficacy", "economic"])
+    rx.add_argument("--threshold", type=float, default=1.0, help="plants/m² (threshold strategy)")
+    rx.add_argument("--rate", type=float, action="append", help="rate per label, in the label's unit")
+    rx.add_argument("--wind-from", type=float, help="wind direction (from), degrees")
+    rx.add_argument("--sprayer", metavar="PROFILE.json",
+                    help="sprayer profile JSON (as the prescription's \"sprayer\": boom_width_m, section_width_m, "
+                         "rate_levels, ...)")
+    rx.add_argument("--allow-foreign-labels", action="store_true",
+                    help="prescribe a label of another country than the field's (a compliance warning)")
+    rx.add_argument("--uncovered", choices=("refuse", "broadcast", "no_spray"), default="refuse",
+                    help="field cells the weed map does not cover: refuse below --min-coverage-pct (default), "
+                         "broadcast at the label rate, or no_spray")
+    rx.add_argument("--min-coverage-pct", type=float, default=None,
+                    help="coverage of the field (%%) below which it is refused; default 95 with refuse, else 0")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
+    except CliError as exc:
+        print(f"dosewise: error: {exc}", file=sys.stderr)
+        return 2
     except ValueError as exc:  # domain errors carry a message that names the problem
         print(f"dosewise: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # an output folder that cannot be written, a database that cannot be opened
+        print(f"dosewise: error: {exc.strerror or exc}{f': {exc.filename}' if exc.filename else ''}",
+              file=sys.stderr)
         return 2
 
 

@@ -6,6 +6,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse
 from sqlalchemy import Engine
 
 from app import __version__
@@ -59,7 +61,12 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     if migrate:
         upgrade(settings.resolved_database_url)
 
-    app = FastAPI(title="Dosewise", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(title="Dosewise", version=__version__, description=DESCRIPTION, lifespan=lifespan,
+                  docs_url=None, redoc_url=None,
+                  # operationId = the route function's name (post_field, list_fields): what generated clients
+                  # call their methods, instead of FastAPI's post_field_v1_fields_post.
+                  generate_unique_id_function=lambda route: route.name)
+    _offline_docs(app)
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = session_factory(engine)
@@ -73,3 +80,33 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
                        max_upload_bytes=settings.max_upload_bytes, upload_suffixes=("/weed-maps/geotiff",))
     return app
 
+
+VENDOR = "/static/vendor"
+# The docs pages load nothing from elsewhere: ReDoc's footer logo would come from its CDN otherwise.
+DOCS_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+            "script-src 'self' 'unsafe-inline'; worker-src 'self' blob:; connect-src 'self'; font-src 'self' data:")
+
+
+def _offline_docs(app: FastAPI) -> None:
+    """Swagger UI at /docs and ReDoc at /redoc from vendored assets: no CDN, so they work offline."""
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui() -> HTMLResponse:
+        page = get_swagger_ui_html(
+            openapi_url=str(app.openapi_url), title="Dosewise API",
+            swagger_js_url=f"{VENDOR}/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url=f"{VENDOR}/swagger-ui/swagger-ui.css",
+            swagger_favicon_url=f"{VENDOR}/swagger-ui/favicon-32x32.png",
+            oauth2_redirect_url=None,
+            swagger_ui_parameters={"persistAuthorization": True, "displayRequestDuration": True},
+        )
+        page.headers["Content-Security-Policy"] = DOCS_CSP
+        return page
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc() -> HTMLResponse:
+        page = get_redoc_html(openapi_url=str(app.openapi_url), title="Dosewise API",
+                              redoc_js_url=f"{VENDOR}/redoc/redoc.standalone.js",
+                              redoc_favicon_url=f"{VENDOR}/swagger-ui/favicon-32x32.png", with_google_fonts=False)
+        page.headers["Content-Security-Policy"] = DOCS_CSP
+        return page

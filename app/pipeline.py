@@ -6,6 +6,7 @@ they agree to the cell.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,7 @@ from pyproj import CRS, Proj
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
+from app.domain.crops import normalise_crop
 from app.domain.field import FieldCreate
 from app.domain.label import LabelDoc
 from app.domain.prescription import SprayerIn, StrategyIn
@@ -32,6 +34,106 @@ from app.species import catalogue, resistance_floors, species_economics
 
 class InputError(ValueError):
     """Documents that cannot be combined; the message names the one at fault."""
+
+
+# What happens to field cells the weed map does not cover (see :class:`CoverageRule`).
+UNCOVERED_RULES: tuple[str, ...] = ("refuse", "broadcast", "no_spray")
+DEFAULT_MIN_COVERAGE_PCT = 95.0
+# The computation grid grows to the field when the map covers only part of it; past this many cells
+# (400 ha at 0.25 m) the request is refused rather than allocating silently.
+MAX_GRID_CELLS = 64_000_000
+
+
+@dataclass(frozen=True)
+class CoverageRule:
+    """How a weed map that covers only part of the field is handled; never silently.
+
+    The field's area is always the field's, counted on a grid grown to cover
+    it; cells outside the map have no density (NaN). ``coverage_pct`` is the
+    share of the field's cells the map covers.
+
+    - below ``min_coverage_pct`` the prescription is refused (HTTP 422) with
+      the coverage and the setting in the message;
+    - ``uncovered="refuse"`` (default): ``min_coverage_pct`` defaults to 95;
+      the uncovered remainder that passes is not sprayed, and reported;
+    - ``uncovered="broadcast"``: uncovered field cells get the reference
+      (label) rate, still masked by buffers and the field edge;
+      ``min_coverage_pct`` defaults to 0;
+    - ``uncovered="no_spray"``: uncovered cells get 0; ``min_coverage_pct``
+      defaults to 0.
+
+    >>> CoverageRule().threshold_pct, CoverageRule("broadcast").threshold_pct
+    (95.0, 0.0)
+    >>> CoverageRule("spray_all")
+    Traceback (most recent call last):
+    ...
+    app.pipeline.InputError: uncovered: 'spray_all' is not one of refuse, broadcast, no_spray
+    """
+
+    uncovered: str = "refuse"
+    min_coverage_pct: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.uncovered not in UNCOVERED_RULES:
+            raise InputError(f"uncovered: {self.uncovered!r} is not one of {', '.join(UNCOVERED_RULES)}")
+        if self.min_coverage_pct is not None and not 0.0 <= self.min_coverage_pct <= 100.0:
+            raise InputError(f"min_coverage_pct: {self.min_coverage_pct:g} is not between 0 and 100")
+
+    @property
+    def threshold_pct(self) -> float:
+        """The coverage (% of the field's cells) below which the prescription is refused."""
+        if self.min_coverage_pct is not None:
+            return float(self.min_coverage_pct)
+        return DEFAULT_MIN_COVERAGE_PCT if self.uncovered == "refuse" else 0.0
+
+
+def grid_over_field(grid: GridSpec, field_m: BaseGeometry, *, max_cells: int = MAX_GRID_CELLS) -> GridSpec:
+    """``grid`` grown on its own lattice until it covers ``field_m``'s bounding box (never shrunk).
+
+    Raises ``InputError`` when the grown grid would hold more than
+    ``max_cells`` cells.
+
+    >>> g = GridSpec("EPSG:32631", 0.0, 10.0, 1.0, 10, 3)
+    >>> grid_over_field(g, shapely.box(0, 0, 10, 10))
+    GridSpec(crs='EPSG:32631', x0_m=0.0, y0_m=10.0, cell_size_m=1.0, n_rows=10, n_cols=10)
+    """
+    west, south, east, north = grid.bounds_m
+    fw, fs, fe, fn = field_m.bounds
+    cs = grid.cell_size_m
+    # Whole cells outward. A sliver under 1 cm (lon/lat rounding of the boundary) holds no cell centre.
+    tol = min(0.01, 0.25 * cs) / cs
+    add_w = max(0, math.ceil((west - fw) / cs - tol))
+    add_n = max(0, math.ceil((fn - north) / cs - tol))
+    add_e = max(0, math.ceil((fe - east) / cs - tol))
+    add_s = max(0, math.ceil((south - fs) / cs - tol))
+    if not (add_w or add_n or add_e or add_s):
+        return grid
+    rows, cols = grid.n_rows + add_n + add_s, grid.n_cols + add_w + add_e
+    if rows * cols > max_cells:
+        raise InputError(f"weed map: covering the whole field needs a grid of {rows} x {cols} cells at "
+                         f"{cs:g} m, more than the {max_cells} cells allowed; send a map that covers the field "
+                         f"or use larger cells")
+    return GridSpec(crs=grid.crs, x0_m=grid.x0_m - add_w * cs, y0_m=grid.y0_m + add_n * cs, cell_size_m=cs,
+                    n_rows=rows, n_cols=cols)
+
+
+def _on_grid(densities: Mapping[str, np.ndarray], grid: GridSpec, grown: GridSpec
+             ) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Densities placed on ``grown`` (NaN outside the map) and the cells the map covers with data."""
+    r0 = round((grown.y0_m - grid.y0_m) / grid.cell_size_m)
+    c0 = round((grid.x0_m - grown.x0_m) / grid.cell_size_m)
+    window = (slice(r0, r0 + grid.n_rows), slice(c0, c0 + grid.n_cols))
+    covered = np.zeros(grown.shape, dtype=bool)
+    out: dict[str, np.ndarray] = {}
+    for code, d in densities.items():
+        if grown is grid:
+            arr = d
+        else:
+            arr = np.full(grown.shape, np.nan, dtype=np.float32)
+            arr[window] = d
+        covered[window] |= np.isfinite(arr[window])
+        out[code] = arr
+    return out, covered
 
 
 @dataclass(frozen=True)
@@ -135,30 +237,112 @@ def no_spray_wgs84(masks: FieldMasks, field_m: BaseGeometry, crs: str) -> dict[s
         {"type": "GeometryCollection", "geometries": []}
 
 
+def _apply_coverage(masks: FieldMasks, covered: np.ndarray, rule: CoverageRule, cell_ha: float
+                    ) -> dict[str, Any]:
+    """Check the map's coverage of the field against ``rule`` and mark the uncovered cells in ``masks``."""
+    n_field = int(np.count_nonzero(masks.in_field))
+    n_cov = int(np.count_nonzero(covered & masks.in_field))
+    pct = 100.0 * n_cov / n_field
+    info = {"covered_area_ha": n_cov * cell_ha, "uncovered_area_ha": (n_field - n_cov) * cell_ha,
+            "coverage_pct": pct, "uncovered": rule.uncovered, "min_coverage_pct": rule.threshold_pct}
+    if pct < rule.threshold_pct:
+        raise InputError(
+            f"weed map: it covers {pct:.1f} % of the field ({n_cov * cell_ha:.4g} of {n_field * cell_ha:.4g} ha), "
+            f"below min_coverage_pct {rule.threshold_pct:g} %; send a map of the whole field, or declare what the "
+            f"uncovered part gets with uncovered='broadcast' (label rate) or uncovered='no_spray' (nothing), "
+            f"or lower min_coverage_pct")
+    if n_cov < n_field:
+        gap = masks.in_field & ~covered
+        if rule.uncovered == "broadcast":
+            masks.full_rate = gap
+        else:
+            masks.sprayable &= ~gap
+    return info
+
+
+def _coverage_note(info: Mapping[str, Any]) -> dict[str, object]:
+    gap = info["uncovered_area_ha"]
+    if gap <= 0:
+        detail = "the weed map covers the whole field"
+    else:
+        treated = {"broadcast": "get the reference (label) rate, outside buffers and the field edge",
+                   "no_spray": "are not sprayed", "refuse": "are not sprayed (within min_coverage_pct)"}
+        detail = (f"the weed map covers {info['coverage_pct']:.1f} % of the field; the uncovered "
+                  f"{gap:.4g} ha {treated[info['uncovered']]} (uncovered={info['uncovered']!r})")
+    return {"check": "map_coverage", "outcome": "pass" if gap <= 0 else "info", "detail": detail,
+            "coverage_pct": round(float(info["coverage_pct"]), 4), "uncovered": info["uncovered"],
+            "min_coverage_pct": info["min_coverage_pct"]}
+
+
+def check_label_countries(labels: Sequence[LabelDoc], field_country: str | None, *,
+                          allow_foreign_labels: bool = False) -> list[dict[str, object]]:
+    """Compliance notes on each label's country against the field's; refuse a foreign label unless allowed.
+
+    A label is law only where it is registered: a US label says nothing about
+    a field in France. With ``allow_foreign_labels`` (an agronomist's explicit
+    choice, e.g. for a trial) the prescription goes ahead with a warning.
+    """
+    notes: list[dict[str, object]] = []
+    for lab in labels:
+        if field_country is None or lab.country is None:
+            notes.append({"check": "label_country", "outcome": "info",
+                          "detail": f"{lab.name}: label country {lab.country or 'not given'}, field country "
+                                    f"{field_country or 'not given'}; not checked"})
+        elif lab.country.upper() == field_country.upper():
+            notes.append({"check": "label_country", "outcome": "pass",
+                          "detail": f"{lab.name}: labelled in {lab.country.upper()}, as the field"})
+        elif allow_foreign_labels:
+            notes.append({"check": "label_country", "outcome": "warning",
+                          "detail": f"{lab.name} is labelled in {lab.country.upper()}, the field is in "
+                                    f"{field_country.upper()}; prescribed because allow_foreign_labels was set"})
+        else:
+            raise DosingError(f"product_ids: {lab.name} is labelled in {lab.country.upper()}, but the field is in "
+                              f"{field_country.upper()}; a label applies only where it is registered. Use a "
+                              f"{field_country.upper()} label, or set allow_foreign_labels: true to override")
+    return notes
+
+
 def run(geometry: FieldGeometry, grid: GridSpec, densities_plants_m2: Mapping[str, np.ndarray],
         labels: Sequence[LabelDoc], strategy: StrategyIn, sprayer: SprayerIn, *,
         wind_from_deg: float | None = None, crop: str | None = None, growth_stage_bbch: int | None = None,
-        season_used: Mapping[str, float] | None = None) -> tuple[Prescription, dict[str, Any]]:
-    """Dose every cell of ``grid`` for ``labels`` on the field.
+        season_used: Mapping[str, float] | None = None, field_country: str | None = None,
+        allow_foreign_labels: bool = False, coverage: CoverageRule | None = None,
+        max_cells: int = MAX_GRID_CELLS) -> tuple[Prescription, dict[str, Any]]:
+    """Dose every cell of the field for ``labels``, on the weed map's grid grown to cover the field.
 
-    Returns the prescription and its no-spray zones inside the field (GeoJSON,
-    WGS84). Raises ``InputError`` when the documents do not fit together and
-    ``DosingError`` when the label forbids what was asked.
+    Returns the prescription (its ``grid`` is the grown grid) and its no-spray
+    zones inside the field (GeoJSON, WGS84). Field cells the map does not
+    cover are handled by ``coverage`` (:class:`CoverageRule`, default: refuse
+    below 95 %) and reported in the summary (``coverage_pct``,
+    ``covered_area_ha``, ``uncovered_area_ha``, ``uncovered``).
+    Raises ``InputError`` when the documents do not fit together and
+    ``DosingError`` when the label forbids what was asked (a label of another
+    country than ``field_country`` included, unless ``allow_foreign_labels``).
     """
+    rule = coverage or CoverageRule()
+    country_notes = check_label_countries(labels, field_country, allow_foreign_labels=allow_foreign_labels)
+    crop = None if crop is None else normalise_crop(crop)
     c = geometry.boundary_wgs84.centroid
     check_metric_crs(grid.crs, (c.x, c.y))
     field_m = reproject(geometry.boundary_wgs84, "EPSG:4326", grid.crs)
     grid_box = shapely.box(*grid.bounds_m)
     if not field_m.intersects(grid_box):
         raise InputError("weed map: the grid does not overlap the field boundary")
+    grown = grid_over_field(grid, field_m, max_cells=max_cells)
+    densities, covered = _on_grid(densities_plants_m2, grid, grown)
     features_m = [SensitiveFeature(kind, reproject(g, "EPSG:4326", grid.crs)) for kind, _n, g in geometry.features]
     products = [lab.to_core(strategy.weed_stages) for lab in labels]
-    masks = build_masks(grid, field_m, features_m, products, wind_from_deg=wind_from_deg)
+    masks = build_masks(grown, field_m, features_m, products, wind_from_deg=wind_from_deg)
     if not masks.in_field.any():
         raise InputError("weed map: no cell centre of the grid lies inside the field")
-    rx = prescribe(densities_plants_m2, grid, masks, products,
+    info = _apply_coverage(masks, covered, rule, grown.cell_area_ha)
+    rx = prescribe(densities, grown, masks, products,
                    to_core_strategy(strategy, labels, crop), to_core_sprayer(sprayer, labels),
                    crop=crop, growth_stage_bbch=growth_stage_bbch, season_used=season_used)
+    for key, value in info.items():
+        setattr(rx.summary, key, value)
+    rx.compliance.append(_coverage_note(info))
+    rx.compliance[:0] = country_notes
     for (kind, name, _g), applied in zip(geometry.features, masks.features_applied or [], strict=True):
         source = applied["buffer_class"]
         rx.compliance.append({
@@ -187,13 +371,16 @@ def weed_map_arrays(doc: WeedMapCreate) -> tuple[GridSpec, dict[str, np.ndarray]
 
 
 def run_documents(field: FieldCreate, weed_map: WeedMapCreate, labels: Sequence[LabelDoc], strategy: StrategyIn,
-                  sprayer: SprayerIn | None = None, *, wind_from_deg: float | None = None
+                  sprayer: SprayerIn | None = None, *, wind_from_deg: float | None = None,
+                  allow_foreign_labels: bool = False, coverage: CoverageRule | None = None
                   ) -> tuple[FieldGeometry, Prescription, dict[str, Any]]:
     """``run`` on documents as files and requests hold them; returns the field geometry too."""
     grid, densities = weed_map_arrays(weed_map)
     geometry = FieldGeometry.from_documents(field.boundary, [f.model_dump() for f in field.sensitive_features])
     core, no_spray = run(geometry, grid, densities, labels, strategy, sprayer or SprayerIn(),
-                         wind_from_deg=wind_from_deg, crop=field.crop, growth_stage_bbch=field.growth_stage_bbch)
+                         wind_from_deg=wind_from_deg, crop=field.crop, growth_stage_bbch=field.growth_stage_bbch,
+                         field_country=field.country, allow_foreign_labels=allow_foreign_labels,
+                         coverage=coverage)
     return geometry, core, no_spray
 
 
@@ -232,4 +419,4 @@ def rates_in_label_units(prescription: Prescription, labels: Sequence[LabelDoc])
     return out
 
 
-__all__ = ["DosingError", "FieldGeometry", "InputError", "product_totals", "run"]
+__all__ = ["CoverageRule", "DosingError", "FieldGeometry", "InputError", "grid_over_field", "product_totals", "run"]

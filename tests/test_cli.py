@@ -65,6 +65,94 @@ def test_keys_create_prints_a_working_key(tmp_path: Path, monkeypatch: pytest.Mo
     engine.dispose()
 
 
+IA = DATA_DIR / "sample_fields" / "us-ia-story-county"
+ROUNDUP = str(DATA_DIR / "labels" / "roundup-powermax.json")
+
+
+def test_missing_file_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    """In a fresh process, as a user runs it: no traceback."""
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, "-m", "app.cli", "prescribe", "--field", str(tmp_path / "nope.json"),
+                          "--weed-map", str(FR / "weed_map.json"), "--label", ROUNDUP],
+                         capture_output=True, text=True, timeout=120, cwd=Path(__file__).resolve().parents[1])
+    assert run.returncode == 2
+    assert run.stderr.strip().splitlines() == [f"dosewise: error: --field {tmp_path / 'nope.json'}: no such file"]
+    assert "Traceback" not in run.stderr
+
+
+def test_invalid_document_names_file_and_field_with_a_hint(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    sprayer = tmp_path / "sprayer.json"
+    sprayer.write_text('{"section_width": 3}')
+    code = main(["prescribe", "--field", str(IA / "field.json"), "--weed-map", str(IA / "weed_map.json"),
+                 "--label", ROUNDUP, "--sprayer", str(sprayer), "--out", str(tmp_path / "out")])
+    assert code == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (f"dosewise: error: --sprayer {sprayer}: section_width: Extra inputs are not permitted; "
+                   "did you mean section_width_m?")
+    assert not (tmp_path / "out").exists()
+
+
+def test_us_field_prints_acres_and_gallons_first(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["prescribe", "--field", str(IA / "field.json"), "--weed-map", str(IA / "weed_map.json"),
+                 "--label", ROUNDUP, "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    result = json.loads((tmp_path / "prescription.json").read_text())
+    s, p = result["summary"], result["summary"]["products"][0]
+    gal = p["total"] / 3.785411784
+    assert f"Roundup PowerMAX: {gal:.2f} gal ({p['total']:.2f} L;" in out
+    ac = s["field_area_ha"] / 0.40468564224
+    assert f"of {ac:.2f} ac ({s['treated_area_ha']:.2f} ha of {s['field_area_ha']:.2f} ha)" in out
+
+
+def test_sprayer_profile_changes_the_prescription(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["prescribe", "--field", str(IA / "field.json"), "--weed-map", str(IA / "weed_map.json"),
+            "--label", ROUNDUP]
+    assert main([*args, "--out", str(tmp_path / "a")]) == 0
+    wide = tmp_path / "wide.json"
+    wide.write_text('{"section_width_m": 6, "boom_width_m": 36}')
+    assert main([*args, "--sprayer", str(wide), "--out", str(tmp_path / "b")]) == 0
+    a = json.loads((tmp_path / "a" / "prescription.json").read_text())["summary"]
+    b = json.loads((tmp_path / "b" / "prescription.json").read_text())["summary"]
+    assert b["treated_area_ha"] > a["treated_area_ha"]  # 6 m sections cannot spot-spray as tightly
+
+
+@pytest.mark.parametrize(("lang", "words"), [("en", "Steps:"), ("fr", "Étapes :")])
+def test_advice_command_in_each_language(lang: str, words: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["advice", "--field", str(IA / "field.json"), "--weed-map", str(IA / "weed_map.json"),
+                 "--label", ROUNDUP, "--lang", lang]) == 0
+    out = capsys.readouterr().out
+    assert words in out and "Roundup PowerMAX" in out and "32 fl oz/acre" in out
+
+
+def test_foreign_label_refused_unless_allowed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["prescribe", "--field", str(FR / "field.json"), "--weed-map", str(FR / "weed_map.json"),
+            "--label", str(DATA_DIR / "labels" / "callisto-4sc.json"), "--out", str(tmp_path)]
+    assert main(args) == 2
+    assert "labelled in US, but the field is in FR" in capsys.readouterr().err
+    assert main([*args, "--allow-foreign-labels"]) == 0
+    assert "warning: Callisto is labelled in US, the field is in FR" in capsys.readouterr().err
+
+
+def test_keys_revoke_takes_the_prefix_as_printed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("DOSEWISE_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.sqlite3'}")
+    from app.settings import get_settings
+
+    get_settings.cache_clear()
+    try:
+        assert main(["keys", "create", "--org", "Ferme du Ru", "--role", "farmer"]) == 0
+        captured = capsys.readouterr()
+        printed = captured.err.split("prefix ", 1)[1].split()[0]
+        assert printed.startswith("dw_") and captured.out.startswith(printed + "_")
+        assert main(["keys", "revoke", printed]) == 0
+        assert main(["keys", "revoke", printed]) == 0  # revoking again is harmless
+        assert main(["keys", "revoke", "dw_000000000000"]) == 1
+    finally:
+        get_settings.cache_clear()
+
+
 def test_verify_a_received_file_against_its_prescription(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                          capsys: pytest.CaptureFixture[str]) -> None:
     """`dosewise verify FILE --prescription ID`: exit 0 and the report for a good file, 1 for a tampered one."""

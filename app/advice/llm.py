@@ -15,16 +15,18 @@ import json
 import ssl
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import openai
-from openai.types.chat import ChatCompletionMessageParam
-from openai.types.shared_params import ResponseFormatJSONSchema
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.advice.builtin import AdviceParts
 from app.advice.fact_text import catalogue, fact_table
 from app.advice.facts import FactSheet
+
+if TYPE_CHECKING:  # openai takes ~2.6 s to import: only a configured model pays for it, not server start-up
+    import openai
+    from openai.types.chat import ChatCompletionMessageParam
+    from openai.types.shared_params import ResponseFormatJSONSchema
 
 PROMPT_VERSION = "advice-llm/2"
 LANGUAGE_NAMES = {"en": "English", "fr": "French", "de": "German"}
@@ -174,6 +176,8 @@ def _tls_context() -> ssl.SSLContext:
 
 def open_client(cfg: LLMConfig) -> openai.OpenAI:
     """One client for one exchange, sharing the process's TLS context."""
+    import openai
+
     return openai.OpenAI(base_url=cfg.base_url, api_key=cfg.api_key, timeout=cfg.timeout_s,
                          max_retries=cfg.max_retries,
                          http_client=openai.DefaultHttpxClient(verify=_tls_context(), timeout=cfg.timeout_s))
@@ -181,6 +185,8 @@ def open_client(cfg: LLMConfig) -> openai.OpenAI:
 
 def _complete(client: openai.OpenAI, messages: list[ChatCompletionMessageParam], cfg: LLMConfig,
               timeout_s: float, schema: dict[str, Any], name: str) -> str:
+    import openai
+
     fmt: ResponseFormatJSONSchema = {"type": "json_schema",
                                      "json_schema": {"name": name, "strict": True, "schema": schema}}
     try:

@@ -65,6 +65,14 @@ class ForecastHour(_Frozen):
 class Forecast(_Frozen):
     """An hourly forecast at one place (WGS84 degrees), hours in order and one hour apart."""
 
+    # At the FieldCreate example's field.
+    model_config = ConfigDict(frozen=True, extra="forbid", json_schema_extra={"examples": [{
+        "lat": 48.5008, "lon": 2.101, "hours": [
+            {"time": "2026-05-03T06:00:00Z", "wind_kmh": 6, "wind_dir_deg": 240, "temp_c": 11, "cloud_pct": 60},
+            {"time": "2026-05-03T07:00:00Z", "wind_kmh": 8, "wind_dir_deg": 250, "temp_c": 13, "cloud_pct": 50},
+            {"time": "2026-05-03T08:00:00Z", "wind_kmh": 11, "wind_dir_deg": 250, "gust_kmh": 18, "temp_c": 15,
+             "rain_mm": 0, "cloud_pct": 40}]}]})
+
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
     hours: tuple[ForecastHour, ...] = Field(min_length=1)

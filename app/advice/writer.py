@@ -83,8 +83,8 @@ def assemble(raw: AdviceParts, facts: FactSheet, lang: str, service: AdviceParts
 def _llm_advice(facts: FactSheet, lang: str, cfg: LLMConfig, builtin: AdviceParts
                 ) -> tuple[Advice | None, str, tuple[dict[str, Any], ...]]:
     """The checked LLM advice, or None with the reason and the refused attempts."""
-    deadline = time.monotonic() + cfg.timeout_s
-    with open_client(cfg) as client:
+    with open_client(cfg) as client:  # the first client imports openai (seconds): not part of the exchange
+        deadline = time.monotonic() + cfg.timeout_s
         return _attempts(client, facts, lang, cfg, builtin, deadline)
 
 

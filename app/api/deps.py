@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from app.domain.errors import Forbidden
@@ -54,10 +55,18 @@ class Caller:
             raise Forbidden(f"a {self.role} key may not do this (needs '{permission}' permission)")
 
 
-def get_caller(request: Request, session: SessionDep) -> Caller:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
+# Declared as a security scheme so the OpenAPI schema carries it (Swagger UI's "Authorize" button, generated
+# clients' token argument); auto_error is off so a missing key gets our own 401 body.
+bearer_scheme = HTTPBearer(
+    scheme_name="ApiKey", bearerFormat="dw_<prefix>_<secret>", auto_error=False,
+    description="An API key: `Authorization: Bearer dw_...`. Create one with "
+                "`dosewise keys create --org NAME --role agronomist`; `make run` prints a demo key.")
+
+
+def get_caller(request: Request, session: SessionDep,
+               credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)] = None) -> Caller:
+    token = credentials.credentials if credentials is not None else ""
+    if not token:
         raise HTTPException(401, "missing API key: send 'Authorization: Bearer <key>'",
                             headers={"WWW-Authenticate": "Bearer"})
     key = repo.find_api_key(session, token.strip())

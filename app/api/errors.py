@@ -10,6 +10,7 @@ kind of ``IngestError``) is 413, not 422. Anything not in the table is a bug:
 
 from __future__ import annotations
 
+import difflib
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -82,15 +83,40 @@ def _loc(loc: tuple[Any, ...]) -> str:
     return out or "body"
 
 
+def _known_names(app: FastAPI) -> list[str]:
+    """Every property name of every request and response schema (for "did you mean" hints)."""
+    names: set[str] = set()
+    for schema in app.openapi().get("components", {}).get("schemas", {}).values():
+        names.update(schema.get("properties", {}))
+    return sorted(names)
+
+
+def did_you_mean(unknown: str, known: list[str]) -> str | None:
+    """The known name closest to ``unknown``, if one is close (a typo or another unit suffix).
+
+    >>> did_you_mean("wind_max_mph", ["wind_max_kmh", "wind_min_kmh", "rain_free_h"])
+    'wind_max_kmh'
+    >>> did_you_mean("colour", ["wind_max_kmh"]) is None
+    True
+    """
+    close = difflib.get_close_matches(unknown, known, n=1, cutoff=0.75)
+    return close[0] if close else None
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers: validation errors, HTTP errors, the table, and the catch-all 500."""
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_req: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(req: Request, exc: RequestValidationError) -> JSONResponse:
         details = []
         for err in exc.errors():
             msg = str(err.get("msg", "")).removeprefix("Value error, ")
-            details.append({"field": _loc(tuple(err.get("loc", ()))), "message": msg})
+            loc = tuple(err.get("loc", ()))
+            if err.get("type") == "extra_forbidden" and loc:
+                hint = did_you_mean(str(loc[-1]), _known_names(req.app))
+                if hint:
+                    msg = f"{msg}; did you mean {hint}?"
+            details.append({"field": _loc(loc), "message": msg})
         first = details[0] if details else {"field": "body", "message": "invalid request"}
         message = first["message"] if first["message"].startswith(first["field"]) else \
             f"{first['field']}: {first['message']}"

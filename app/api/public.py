@@ -80,7 +80,7 @@ class PrescriptionPublic(BaseModel):
 def field_public(row: tables.Field) -> FieldPublic:
     return FieldPublic(
         id=row.id, name=row.name, crop=row.crop, growth_stage_bbch=row.growth_stage_bbch,
-        country=row.country, boundary=row.boundary,
+        country=row.country, farm=row.farm, customer=row.customer, boundary=row.boundary,
         sensitive_features=[SensitiveFeatureIn.model_validate(f) for f in row.sensitive_features],
         working_crs=row.working_crs, area_ha=round(row.area_ha, 4), created_at=row.created_at,
     )

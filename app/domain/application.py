@@ -20,7 +20,8 @@ class ApplicationCreate(BaseModel):
     """One application of one product, e.g. from a terminal's as-applied summary."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
-        "product_id": 1, "rate": {"value": 1.0, "unit": "L/ha"}, "area_ha": 12.5,
+        # product 1 is the LabelDoc example (Callisto, L/ha, maize in France): valid on the FieldCreate example.
+        "product_id": 1, "rate": {"value": 1.0, "unit": "L/ha"}, "area_ha": 2.4,
         "applied_at": "2026-05-02T09:30:00Z", "source": "terminal"}]})
 
     product_id: int

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic.config import JsonDict
 from shapely.geometry import shape
 
+from app.domain.crops import normalise_crop
 from app.domain.vocabulary import FeatureKind
 from app.geo import GeometryError, check_in_country, check_near, parse_geojson
 
@@ -16,6 +17,8 @@ _FIELD_EXAMPLE: JsonDict = {
     "crop": "maize",
     "growth_stage_bbch": 14,
     "country": "FR",
+    "farm": "Ferme du Ru",
+    "customer": "EARL Dupont",
     "boundary": {
         "type": "Polygon",
         "coordinates": [[[2.1, 48.5], [2.102, 48.5], [2.102, 48.5015], [2.1, 48.5015], [2.1, 48.5]]],
@@ -51,11 +54,23 @@ class FieldCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_FIELD_EXAMPLE]})
 
     name: str = Field(min_length=1, max_length=200)
-    crop: str = Field(min_length=1, max_length=64, description="e.g. winter_wheat, maize, soybean")
+    crop: str = Field(min_length=1, max_length=64,
+                      description="e.g. winter_wheat, maize, soybean; stored normalised ('Winter wheat', "
+                                  "'blé d'hiver' -> winter_wheat; 'corn', 'maïs' -> maize)")
     growth_stage_bbch: int | None = Field(default=None, ge=0, le=99)
     country: str | None = Field(default=None, min_length=2, max_length=2)
+    farm: str | None = Field(default=None, min_length=1, max_length=200,
+                             description="the farm the field belongs to; task files carry it (ISOXML FRM)")
+    customer: str | None = Field(default=None, min_length=1, max_length=200,
+                                 description="the customer (grower) it is farmed for; task files carry it "
+                                             "(ISOXML CTR)")
     boundary: dict[str, Any]
     sensitive_features: list[SensitiveFeatureIn] = Field(default_factory=list)
+
+    @field_validator("crop")
+    @classmethod
+    def _crop_key(cls, v: str) -> str:
+        return normalise_crop(v)
 
     @field_validator("boundary")
     @classmethod

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 from pydantic.config import JsonDict
 
+from app.domain.crops import normalise_crop
 from app.domain.units import (
     LENGTH_UNITS,
     RATE_UNITS,
     canonical_unit,
+    normalise_length_unit,
+    normalise_rate_unit,
     to_canonical_rate,
     to_metres,
 )
@@ -20,8 +23,17 @@ from app.dosing.errors import DosingError
 from app.dosing.label import ProductLabel
 from app.dosing.response import DoseResponse
 
-RateUnit = Literal[RATE_UNITS]  # type: ignore[valid-type]
-LengthUnit = Literal[LENGTH_UNITS]  # type: ignore[valid-type]
+# Common spellings (l/ha, ml/ha, fl oz/ac, lbs/A, feet) are accepted and stored in the project's spelling.
+RateUnit = Annotated[Literal[RATE_UNITS],  # type: ignore[valid-type]
+                     BeforeValidator(lambda v: normalise_rate_unit(v) if isinstance(v, str) else v)]
+LengthUnit = Annotated[Literal[LENGTH_UNITS],  # type: ignore[valid-type]
+                       BeforeValidator(lambda v: normalise_length_unit(v) if isinstance(v, str) else v)]
+
+# Plausible label maxima per formulation, canonical units (assumption, not a regulatory figure): the
+# highest herbicide product rates on current labels are a few L or kg per hectare (granules some tens
+# of kg/ha). A value outside is nearly always a unit slip (mL for L, g for kg, spray volume for product).
+PLAUSIBLE_RATE: dict[str, tuple[float, float]] = {"L/ha": (0.01, 20.0), "kg/ha": (0.001, 100.0)}
+ED50_MAX_FACTOR = 100.0  # an ED50 above 100 x the label maximum is a unit slip, not a tolerant weed
 
 
 class _Strict(BaseModel):
@@ -64,9 +76,15 @@ class WeatherLimits(_Strict):
 
 
 class CropUse(_Strict):
-    crop: str = Field(min_length=1)
+    crop: str = Field(min_length=1, description="stored normalised: 'Winter wheat' and 'blé d'hiver' are "
+                                                "winter_wheat (app/domain/crops.py)")
     max_bbch: int | None = Field(default=None, ge=0, le=99)
     note: str | None = None
+
+    @field_validator("crop")
+    @classmethod
+    def _crop_key(cls, v: str) -> str:
+        return normalise_crop(v)
 
 
 class Price(_Strict):
@@ -87,18 +105,21 @@ class Efficacy(_Strict):
     source: str | None = None
 
 
+# Fits the FieldCreate example (maize at BBCH 14 in France) and the WeedMapCreate example's species.
 _LABEL_EXAMPLE: JsonDict = {
-    "name": "Roundup PowerMAX", "registration": "EPA Reg. No. 524-549", "country": "US",
+    "name": "Callisto (mésotrione 100 g/L)", "country": "FR", "manufacturer": "Syngenta France",
     "formulation": "liquid",
-    "active_ingredients": [{"name": "glyphosate (acid equivalent)", "concentration": 540,
-                            "concentration_unit": "g/L"}],
-    "hrac_group": "9", "wssa_group": 9, "rate_unit": "fl oz/acre", "min_rate": 11, "max_rate": 32,
-    "buffers": [{"kind": "water", "distance": 0, "unit": "ft"}],
-    "weather": {"wind_max_kmh": 16.1, "rain_free_h": 0.5},
-    "crops": [{"crop": "soybean", "max_bbch": 60}],
-    "price": {"amount": 9.5, "currency": "USD", "per": "L"},
-    "efficacy": [{"species": "AMAPA", "model": "LL.4", "b": 2.0, "e": 14.0, "growth_stage": "up to 4 in"}],
-    "sources": [{"title": "Roundup PowerMAX label", "url": "https://example.org/label.pdf"}],
+    "active_ingredients": [{"name": "mésotrione", "concentration": 100, "concentration_unit": "g/L"}],
+    "hrac_group": "27", "wssa_group": 27, "rate_unit": "L/ha", "min_rate": 0.5, "max_rate": 1.5,
+    "max_season_rate": 1.5, "typical_rate": 1.0,
+    "buffers": [{"kind": "water", "distance": 5, "unit": "m"}],
+    "weather": {"wind_max_kmh": 19},
+    "rei_h": 6, "phi_days": 3,
+    "crops": [{"crop": "maize", "max_bbch": 18}],
+    "price": {"amount": 45.0, "currency": "EUR", "per": "L"},
+    "efficacy": [{"species": "CHEAL", "model": "LL.4", "b": 2.0, "c": 0.01, "d": 1.0, "e": 0.3,
+                  "growth_stage": "2-6 leaves"}],
+    "sources": [{"title": "ANSES E-phy", "url": "https://ephy.anses.fr/"}],
 }
 
 
@@ -147,6 +168,23 @@ class LabelDoc(_Strict):
             raise ValueError("typical_rate must lie between min_rate and max_rate")
         if self.price is not None and self.price.per != canon.split("/")[0]:
             raise ValueError(f"price.per must be {canon.split('/')[0]!r} for rate_unit {self.rate_unit!r}")
+        low, high = PLAUSIBLE_RATE[canon]
+        for name, value in (("max_rate", self.max_rate), ("max_season_rate", self.max_season_rate),
+                            ("typical_rate", self.typical_rate)):
+            if value is not None and to_canonical_rate(value, self.rate_unit) > high:
+                raise ValueError(f"{name} {value:g} {self.rate_unit} is above the plausible {high:g} {canon} for a "
+                                 f"{self.formulation} herbicide; check rate_unit (mL/ha or g/ha?)")
+        if to_canonical_rate(self.max_rate, self.rate_unit) < low:
+            raise ValueError(f"max_rate {self.max_rate:g} {self.rate_unit} is below the plausible {low:g} {canon} "
+                             f"for a {self.formulation} herbicide; check rate_unit (L/ha or kg/ha?)")
+        for i, e in enumerate(self.efficacy):
+            # A tolerant species may need far more than the label allows (2,4-D on grasses: ~20 x the
+            # maximum), but not 100 x, nor more than 5 x the plausible maximum of any product.
+            ed50 = to_canonical_rate(e.e, self.rate_unit)
+            if ed50 > ED50_MAX_FACTOR * to_canonical_rate(self.max_rate, self.rate_unit) or ed50 > 5 * high:
+                raise ValueError(f"efficacy[{i}].e: an ED50 of {e.e:g} {self.rate_unit} for {e.species} is "
+                                 f"implausible (max_rate is {self.max_rate:g} {self.rate_unit}); e is in rate_unit "
+                                 f"({self.rate_unit}), not g a.i./ha or spray volume")
         seen = [(e.species, e.growth_stage) for e in self.efficacy]
         if len(seen) != len(set(seen)):
             raise ValueError("efficacy lists a species twice for the same growth_stage")

@@ -18,7 +18,10 @@ _P = SprayerProfile()
 class StrategyIn(BaseModel):
     """How to choose doses. Rates are in each product's label unit."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"name": "threshold", "threshold_plants_m2": 2},
+        {"name": "target_efficacy", "control_target": 0.95, "control_min": 0.7},
+    ]})
 
     name: Literal["broadcast", "threshold", "target_efficacy", "economic"] = "threshold"
     rates: list[float] | None = Field(
@@ -70,7 +73,9 @@ class StrategyIn(BaseModel):
 class SprayerIn(BaseModel):
     """A sprayer profile, lengths in metres."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"boom_width_m": 36, "section_width_m": 0.5, "patch_buffer_m": 0.5, "tank_l": 4000, "carrier_l_ha": 150},
+    ]})
 
     boom_width_m: float = Field(default=_P.boom_width_m, gt=0)
     section_width_m: float = Field(default=_P.section_width_m, gt=0)
@@ -84,8 +89,11 @@ class SprayerIn(BaseModel):
 
 
 class PrescriptionCreate(BaseModel):
+    """What to prescribe: ids of a field, its weed map (default: the latest) and up to five products (a tank mix)."""
+
+    # The ids are those of the FieldCreate, WeedMapCreate and LabelDoc examples once posted: replace them.
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
-        "field_id": 1, "weed_map_id": 1, "product_ids": [1],
+        "field_id": 1, "product_ids": [1],
         "strategy": {"name": "threshold", "threshold_plants_m2": 2},
         "sprayer": {"section_width_m": 0.5, "patch_buffer_m": 0.5},
     }]})
@@ -95,6 +103,9 @@ class PrescriptionCreate(BaseModel):
     product_ids: list[int] = Field(min_length=1, max_length=5)
     strategy: StrategyIn = Field(default_factory=StrategyIn)
     sprayer: SprayerIn = Field(default_factory=SprayerIn)
+    allow_foreign_labels: bool = Field(
+        default=False, description="prescribe a product labelled in another country than the field's (refused "
+                                   "by default; allowed, it is a compliance warning)")
     wind_from_deg: float | None = Field(default=None, ge=0, lt=360,
                                         description="wind direction (from), degrees from TRUE north; without it a "
                                                     "drift-prone product's downwind buffer is laid all round the "
@@ -103,6 +114,14 @@ class PrescriptionCreate(BaseModel):
         default=None, description="start of the crop's season (e.g. sowing of a winter crop): applications since "
                                   "then count against each label's season maximum. Default: a rolling 12 months "
                                   "before now, the safe reading when the crop season is not known")
+    uncovered: Literal["refuse", "broadcast", "no_spray"] = Field(
+        default="refuse", description="field cells the weed map does not cover: 'refuse' the prescription when the "
+                                      "map covers less than min_coverage_pct of the field (the rest is not "
+                                      "sprayed), 'broadcast' them at the reference (label) rate, or 'no_spray'. "
+                                      "Echoed in the summary with covered/uncovered area and coverage_pct")
+    min_coverage_pct: float | None = Field(
+        default=None, ge=0, le=100, description="coverage of the field by the weed map (%) below which the request "
+                                                "is refused (422); default 95 with uncovered='refuse', else 0")
 
 
 class ProductTotal(BaseModel):

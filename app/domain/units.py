@@ -59,6 +59,59 @@ ACRE_IN_HA: float = float(ACRE_HA)
 MILE_IN_KM: float = float(5280 * FOOT_M / 1000)  # 1.609344, for wind speeds in mph
 
 
+# Spellings seen on labels and in terminal exports, keyed by ``_spelling_key``.
+_RATE_SPELLINGS: dict[str, str] = {
+    "l/ha": "L/ha", "lha-1": "L/ha", "litre/ha": "L/ha", "liter/ha": "L/ha", "litres/ha": "L/ha",
+    "liters/ha": "L/ha", "ml/ha": "mL/ha", "mlha-1": "mL/ha",
+    "floz/acre": "fl oz/acre", "floz/ac": "fl oz/acre", "floz/a": "fl oz/acre", "fluidounce/acre": "fl oz/acre",
+    "pt/acre": "pt/acre", "pt/ac": "pt/acre", "pt/a": "pt/acre", "pint/acre": "pt/acre", "pints/acre": "pt/acre",
+    "qt/acre": "qt/acre", "qt/ac": "qt/acre", "qt/a": "qt/acre", "quart/acre": "qt/acre", "quarts/acre": "qt/acre",
+    "gal/acre": "gal/acre", "gal/ac": "gal/acre", "gal/a": "gal/acre", "gallon/acre": "gal/acre",
+    "gallons/acre": "gal/acre",
+    "kg/ha": "kg/ha", "kgha-1": "kg/ha", "g/ha": "g/ha", "gha-1": "g/ha",
+    "lb/acre": "lb/acre", "lb/ac": "lb/acre", "lb/a": "lb/acre", "lbs/acre": "lb/acre", "lbs/ac": "lb/acre",
+    "lbs/a": "lb/acre", "oz/acre": "oz/acre", "oz/ac": "oz/acre", "oz/a": "oz/acre",
+    # machine-data codes (unit1 per-unit-1), as telematics as-applied records carry them
+    "l1ha-1": "L/ha", "ml1ha-1": "mL/ha", "kg1ha-1": "kg/ha", "g1ha-1": "g/ha", "gal1ac-1": "gal/acre",
+    "floz1ac-1": "fl oz/acre", "lb1ac-1": "lb/acre",
+}
+_LENGTH_SPELLINGS: dict[str, str] = {
+    "m": "m", "metre": "m", "metres": "m", "meter": "m", "meters": "m", "ft": "ft", "foot": "ft", "feet": "ft",
+    "yd": "yd", "yard": "yd", "yards": "yd", "km": "km",
+}
+
+
+def _spelling_key(text: str) -> str:
+    """Lower case, no dots or spaces, "per" as "/", plurals dropped ("pts/ac" -> "pt/ac")."""
+    key = "".join(text.lower().replace(".", "").split()).replace("per", "/")
+    num, _, den = key.partition("/")
+    if num.endswith("s") and num not in ("lbs",) and len(num) > 2:
+        num = num[:-1]
+    return f"{num}/{den}" if den else num
+
+
+def normalise_rate_unit(text: str) -> str:
+    """The project's spelling of a rate unit written another common way (``l/ha``, ``fl oz/ac``, ...).
+
+    Unknown spellings come back unchanged, for the caller to refuse with the list of valid units.
+
+    >>> normalise_rate_unit("l/ha"), normalise_rate_unit("ml/ha"), normalise_rate_unit("fl oz/ac")
+    ('L/ha', 'mL/ha', 'fl oz/acre')
+    >>> normalise_rate_unit("furlongs/ha")
+    'furlongs/ha'
+    """
+    if text in _RATE_UNITS:
+        return text
+    return _RATE_SPELLINGS.get(_spelling_key(text), text)
+
+
+def normalise_length_unit(text: str) -> str:
+    """The project's spelling of a length unit (``feet`` -> ``ft``); unknown spellings unchanged."""
+    if text in _LENGTH_UNITS:
+        return text
+    return _LENGTH_SPELLINGS.get(_spelling_key(text), text)
+
+
 class UnitError(ValueError):
     """A unit the project does not know, or a unit used where it makes no sense."""
 

@@ -74,8 +74,10 @@ class WeedMapCreate(BaseModel):
     """Density per species (plants/m²); row 0 is the northernmost row."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
-        "crs": "EPSG:32631", "origin": {"x": 429000.0, "y": 5376200.0}, "cell_size_m": 1.0,
-        "source": "drone", "species": {"ALOMY": [[0, 0, 12.5], [0, 3, 40]]},
+        # Over the FieldCreate example (UTM 31N): 4 x 5 cells of 20 m, north-west corner inside the field.
+        "crs": "EPSG:32631", "origin": {"x": 433540.0, "y": 5372420.0}, "cell_size_m": 20.0,
+        "source": "drone", "captured_at": "2026-05-01T10:00:00Z",
+        "species": {"CHEAL": [[0, 0, 3.5, 8, 0], [0, 1.5, 12, 6, 0], [0, 0, 2, 0, 0], [0, 0, 0, 0, 0]]},
     }]})
 
     crs: str = Field(description="a projected CRS in metres, e.g. EPSG:32631")

@@ -21,13 +21,18 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import optimize, special, stats
 
+from app.dosing.lazy import lazy_module
 from app.dosing.response import DoseResponse, Model
+
+if TYPE_CHECKING:
+    from scipy import optimize, special, stats
+else:  # scipy.stats/optimize take ~2 s to import; the server starts without them
+    optimize, special, stats = (lazy_module(f"scipy.{m}") for m in ("optimize", "special", "stats"))
 
 PARAMETERS: tuple[str, ...] = ("b", "c", "d", "e")
 MODEL_PARAMETERS: dict[str, tuple[str, ...]] = {

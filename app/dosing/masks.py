@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
+from affine import Affine
 from pyproj import CRS, Transformer
 from rasterio import features
 from shapely.geometry.base import BaseGeometry
@@ -108,6 +109,10 @@ class FieldMasks:
     built by hand) and the check is reported as not done. ``wind_from_deg`` is
     ``None`` when the downwind buffer was laid all round the field edge
     because the wind direction was not known.
+
+    ``full_rate`` (optional) marks cells dosed at the reference rate whatever
+    the strategy (a weed map that does not cover them, with the caller's
+    declared ``broadcast`` fallback); it never widens ``sprayable``.
     """
 
     in_field: np.ndarray
@@ -117,16 +122,50 @@ class FieldMasks:
     downwind_buffer_m: float | None = None
     wind_from_deg: float | None = None
     features_applied: list[dict[str, object]] | None = None
+    full_rate: np.ndarray | None = None
 
 
-def _rasterize(geom: BaseGeometry, grid: GridSpec, *, all_touched: bool) -> np.ndarray:
+# GDAL's all_touched misses a line running within about 1 % of a cell of the cell's edge (a field edge
+# drawn on the grid lines, moved by lon/lat rounding), so edges and zones are burnt grown by this share
+# of a cell (3 cm at 1 m): a cell that close to the edge is given up rather than risked.
+EDGE_MARGIN_CELLS = 0.03
+
+
+def _burn(geom: BaseGeometry, shape: tuple[int, int], transform: Affine, *, all_touched: bool) -> np.ndarray:
     if geom.is_empty:
-        return np.zeros(grid.shape, dtype=bool)
-    out = features.rasterize(
-        [(geom, 1)], out_shape=grid.shape, transform=grid.transform,
-        all_touched=all_touched, fill=0, dtype="uint8",
-    )
+        return np.zeros(shape, dtype=bool)
+    out = features.rasterize([(geom, 1)], out_shape=shape, transform=transform,
+                             all_touched=all_touched, fill=0, dtype="uint8")
     return out.view(bool)  # uint8 0/1 reinterpreted: no copy
+
+
+def sprayable_cells(shape: tuple[int, int], transform: Affine, field: BaseGeometry,
+                    no_spray: BaseGeometry | None = None, *, margin: float | None = None
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """``(in_field, sprayable)`` on a north-up grid ``shape`` placed by ``transform``.
+
+    ``in_field``: cell centres inside ``field``. ``sprayable``: cells wholly
+    inside the field and clear of ``no_spray`` (``all_touched`` on the field
+    edge and the zones, each grown by ``margin``, default
+    :data:`EDGE_MARGIN_CELLS` of a cell). Geometries and ``margin`` are in the
+    grid's CRS units (metres for the dosing grid, degrees for a lat/lon export
+    grid). The dosing masks and every export grid use this one function, so
+    they agree on what "touches" means.
+
+    >>> from affine import Affine
+    >>> inside, ok = sprayable_cells((4, 4), Affine(1, 0, 0, 0, -1, 4), shapely.box(0, 0, 4, 4))
+    >>> int(inside.sum()), int(ok.sum())
+    (16, 4)
+    """
+    if margin is None:
+        margin = EDGE_MARGIN_CELLS * max(abs(transform.a), abs(transform.e))
+    in_field = _burn(field, shape, transform, all_touched=False)
+    edge = shapely.buffer(field.boundary, margin, quad_segs=1) if margin > 0 else field.boundary
+    sprayable = in_field & ~_burn(edge, shape, transform, all_touched=True)
+    if no_spray is not None and not no_spray.is_empty:
+        zone = shapely.buffer(no_spray, margin, quad_segs=1) if margin > 0 else no_spray
+        sprayable &= ~_burn(zone, shape, transform, all_touched=True)
+    return in_field, sprayable
 
 
 def downwind_zone(field_m: BaseGeometry, distance_m: float, wind_from_deg: float | None,
@@ -221,10 +260,7 @@ def build_masks(grid: GridSpec, field_m: BaseGeometry, features_m: Iterable[Sens
         zones.append(downwind_zone(field_m, downwind, grid_wind))
     no_spray = shapely.union_all(zones) if zones else shapely.Polygon()
 
-    in_field = _rasterize(field_m, grid, all_touched=False)
-    sprayable = in_field & ~_rasterize(field_m.boundary, grid, all_touched=True)
-    if not no_spray.is_empty:
-        sprayable &= ~_rasterize(no_spray, grid, all_touched=True)
+    in_field, sprayable = sprayable_cells(grid.shape, grid.transform, field_m, no_spray)
     return FieldMasks(in_field=in_field, sprayable=sprayable, no_spray_m=no_spray,
                       buffers_m=applied, downwind_buffer_m=downwind, wind_from_deg=wind_from_deg,
                       features_applied=report)

@@ -243,6 +243,13 @@ class Summary:
     resistance_floor_pct: list[float | None] = field(default_factory=list)
     resistance_floors_overridden: bool = False
     cells_raised_to_resistance_floor: int = 0
+    # Weed-map coverage of the field (set by the pipeline): areas in ha, the
+    # rule for uncovered cells and the coverage below which it refuses.
+    coverage_pct: float = 100.0
+    covered_area_ha: float | None = None
+    uncovered_area_ha: float = 0.0
+    uncovered: str | None = None
+    min_coverage_pct: float | None = None
 
     def as_dict(self) -> dict[str, object]:
         """The summary as plain JSON-able values (floats, ints, strings, lists, None)."""
@@ -255,7 +262,8 @@ class Prescription:
 
     Cells outside the field are ``NaN``; cells in the field but not sprayed are 0.
     ``compliance`` lists every check made: dicts with ``check``, ``outcome``
-    (``pass``, ``fail`` or ``info``) and ``detail``.
+    (``pass``, ``fail``, ``warning`` — a check the label needs that could not be
+    made, or an explicit override — or ``info``) and ``detail``.
     """
 
     grid: GridSpec
@@ -291,8 +299,10 @@ def _check_crop(products: Sequence[ProductLabel], crop: str | None, bbch: int | 
         if limit is None:
             _note(compliance, "crop_stage", "pass", f"{p.name}: labelled for {crop}, no stage limit")
         elif bbch is None:
-            _note(compliance, "crop_stage", "info",
-                  f"{p.name}: {crop} up to BBCH {limit}; growth stage not given, not checked")
+            # The label restricts stages and nobody checked: the agronomist must, before spraying.
+            _note(compliance, "crop_stage", "warning",
+                  f"{p.name}: labelled for {crop} only up to BBCH {limit}; the field's growth stage is not "
+                  f"given, so the label's stage limit was not checked: check the crop stage before spraying")
         elif bbch > limit:
             raise DosingError(
                 f"{p.name} is labelled for {crop} only up to BBCH {limit}; the crop is at BBCH {bbch}"
@@ -389,7 +399,8 @@ def _check_inputs(densities_plants_m2: Mapping[str, np.ndarray], grid: GridSpec,
             raise DosingError(
                 f"density grid of {code} has shape {getattr(arr, 'shape', None)}, grid is {grid.shape}"
             )
-    for name, arr in (("in_field", masks.in_field), ("sprayable", masks.sprayable)):
+    for name, arr in (("in_field", masks.in_field), ("sprayable", masks.sprayable),
+                      ("full_rate", masks.full_rate if masks.full_rate is not None else masks.in_field)):
         if arr.shape != grid.shape:
             raise DosingError(f"mask {name} has shape {arr.shape}, grid is {grid.shape}")
 
@@ -790,6 +801,9 @@ def prescribe(densities_plants_m2: Mapping[str, np.ndarray], grid: GridSpec, mas
     clock = time.perf_counter()
     dose = run_chunks(kernel, n_rows, n_cols, align=1, threads=threads)
     stage["dose"] = time.perf_counter() - clock
+    if masks.full_rate is not None:
+        # Cells with no weed data that the caller chose to broadcast: the reference rate, buffers still masked.
+        np.copyto(ctx.scale, np.float32(scale_ref), where=masks.full_rate & spray_ok)
 
     # ---- sprayer mapping on blocks ----------------------------------------
     clock = time.perf_counter()

@@ -10,29 +10,8 @@ maximum is one of the legal rates) and no buffer gains product.
 from __future__ import annotations
 
 import numpy as np
-from rasterio import features
-from shapely.geometry.base import BaseGeometry
-
-from app.dosing.grid import GridSpec
-from app.geo import reproject
 
 FACTORS: tuple[int, ...] = (2, 3, 4, 6, 8, 12, 16)
-
-
-def sprayable_cells(grid: GridSpec, field_wgs84: BaseGeometry, no_spray_wgs84: BaseGeometry | None) -> np.ndarray:
-    """Cells wholly inside the field and clear of the no-spray zones (all-touched, so conservative)."""
-    field_m = reproject(field_wgs84, "EPSG:4326", grid.crs)
-
-    def burn(geom: BaseGeometry, all_touched: bool) -> np.ndarray:
-        if geom.is_empty:
-            return np.zeros(grid.shape, dtype=bool)
-        return features.rasterize([(geom, 1)], out_shape=grid.shape, transform=grid.transform,
-                                  all_touched=all_touched, fill=0, dtype="uint8").astype(bool)
-
-    ok = burn(field_m, False) & ~burn(field_m.boundary, True)
-    if no_spray_wgs84 is not None and not no_spray_wgs84.is_empty:
-        ok &= ~burn(reproject(no_spray_wgs84, "EPSG:4326", grid.crs), True)
-    return ok
 
 
 def coarsen_up(rates: np.ndarray, sprayable: np.ndarray, k: int) -> np.ndarray:

@@ -12,6 +12,7 @@ import io
 import math
 import xml.etree.ElementTree as ET
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,6 +31,14 @@ SOFTWARE_VERSION = "0.1.0"
 GRID_TYPES: tuple[int, ...] = (1, 2)
 MAX_TYPE1_ZONES = 254  # TZN codes 1..254; 0 is out of field
 OUT_OF_FIELD_TZN = 0
+# ISO 11783-10 names binary files in upper case 8.3 form (GRD00001.BIN); GRD.G holds the name
+# without extension. Several terminals refuse a lower-case ".bin".
+GRID_FILE = "GRD00001"
+# QuantityDDI of a mixture's recipe: 0x0048 Actual Volume Content (mL). The recipe is 1000 L of
+# mixture (MixtureRecipeQuantity 1,000,000 mL) and each PRN the millilitres of one product in it,
+# so the shares are exact to one part in a million.
+MIXTURE_QUANTITY_DDI = 0x0048
+MIXTURE_RECIPE_ML = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -146,7 +155,7 @@ def _unspray_edges(job: ExportJob, ll: LatLonGrid, resampled: np.ndarray, notes:
 def render_isoxml(job: ExportJob, terminal: Terminal, *, grid_type: int | None = None,
                   resample: str = "max", oversample: int = 1, coarsen: int = 1, max_zones: int | None = None,
                   unit: str = "label", fit: bool = True, _fitting: bool = False) -> ExportFile:
-    """A TASKDATA zip: TASKDATA/TASKDATA.XML and TASKDATA/GRD00001.bin.
+    """A TASKDATA zip: TASKDATA/TASKDATA.XML and TASKDATA/GRD00001.BIN.
 
     ``grid_type`` 2 (int32 rates, default) or 1 (uint8 zone codes, at most
     254 rate zones; ``max_zones`` or a terminal's zone cap rounds rates up to
@@ -202,7 +211,7 @@ def render_isoxml(job: ExportJob, terminal: Terminal, *, grid_type: int | None =
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("TASKDATA/TASKDATA.XML", xml)
-        zf.writestr("TASKDATA/GRD00001.bin", grid_bin)
+        zf.writestr(f"TASKDATA/{GRID_FILE}.BIN", grid_bin)
     _, table = rate_classes(raw)
     stats = {
         "grid_type": grid_type, "grid_rows": ll.n_rows, "grid_cols": ll.n_cols,
@@ -260,6 +269,65 @@ def _boundary_vertices(job: ExportJob) -> int:
     return int(shapely.get_num_coordinates(job.field_boundary_wgs84))
 
 
+def mixture_shares(products: Sequence[ProductLabel], raw: np.ndarray) -> list[float] | None:
+    """Each product's share of a tank mix sprayed in a fixed ratio, or None when it is not one.
+
+    A mixture product (PDT with PRN components) has one rate per cell, so the
+    ratio between products must be the same in every sprayed cell (one tank),
+    and the products must add up in one unit (all liquid). Ratios that vary
+    cell to cell stay separate products, one setpoint each.
+
+    >>> from app.dosing.label import ProductLabel
+    >>> a, b = ProductLabel("A", "L/ha", 0, 2), ProductLabel("B", "L/ha", 0, 1)
+    >>> mixture_shares([a, b], np.array([[[0, 20000.0]], [[0, 5000.0]]]))
+    [0.8, 0.2]
+    >>> mixture_shares([a, b], np.array([[[10000, 20000.0]], [[5000, 5000.0]]])) is None
+    True
+    """
+    if len(products) < 2 or len({p.canonical_unit for p in products}) != 1 or products[0].canonical_unit != "L/ha":
+        return None
+    filled = np.nan_to_num(raw, nan=0.0)
+    total = filled.sum(axis=0)
+    sprayed = total > 0
+    if not sprayed.any():
+        return None
+    ref = np.unravel_index(int(np.argmax(total)), total.shape)
+    shares = [float(filled[k][ref] / total[ref]) for k in range(len(products))]
+    for k, share in enumerate(shares):
+        # raw values are rounded up to one DDI unit each, so allow a unit per product of slack.
+        if np.abs(filled[k][sprayed] - share * total[sprayed]).max() > len(products):
+            return None
+    return shares
+
+
+def _mixture_element(root: ET.Element, products: Sequence[ProductLabel], raw: np.ndarray, shares: list[float],
+                     unit: str, pdv_specs: list[tuple[str, str, str]], notes: list[str]) -> np.ndarray:
+    """Write the mixture PDT with its PRN components; return its per-cell raw rate (1, rows, cols)."""
+    n = len(products)
+    mix_raw = np.nansum(raw, axis=0, keepdims=True)
+    mix_raw[:, np.isnan(raw).all(axis=0)] = np.nan
+    peak_l_ha = float(np.nanmax(mix_raw)) / DDI_FOR_UNIT["L/ha"].raw_per_canonical
+    name = " + ".join(p.name for p in products)
+    mixture = ProductLabel(f"Tank mix {name}", "L/ha", 0.0, max(peak_l_ha, 1e-9),
+                           label_unit=products[0].label_unit
+                           if len({p.label_unit for p in products}) == 1 else "")
+    ddi = DDI_FOR_UNIT["L/ha"]
+    scale, decimals, vpn_unit, vnotes = _vpn_for(mixture, ddi, unit)
+    notes.extend(vnotes)
+    vpn_id, pdt_id = "VPN1", f"PDT{n + 1}"
+    _sub(root, "VPN", A=vpn_id, B="0", C=_decimal(scale), D=decimals, E=ascii_text(vpn_unit, 32))
+    recipe_ml = [int(round(s * MIXTURE_RECIPE_ML)) for s in shares]
+    mix = _sub(root, "PDT", A=pdt_id, B=ascii_text(f"Mix {name}", 32), E=f"{MIXTURE_QUANTITY_DDI:04X}",
+               F="2", G=sum(recipe_ml))
+    for k, ml in enumerate(recipe_ml):
+        _sub(mix, "PRN", A=f"PDT{k + 1}", B=ml)
+    pdv_specs.append((f"{ddi.ddi:04X}", pdt_id, vpn_id))
+    notes.append(f"tank mix written as one mixture product {pdt_id} ({name}, "
+                 + ", ".join(f"{s:.1%} {p.name}" for s, p in zip(shares, products, strict=True))
+                 + ") with its components as PRN; the grid holds the mixture's rate")
+    return mix_raw
+
+
 def _build(job: ExportJob, ll: LatLonGrid, raw: np.ndarray, grid_type: int, unit: str,
            notes: list[str]) -> tuple[bytes, bytes]:
     pres = job.prescription
@@ -281,14 +349,19 @@ def _build(job: ExportJob, ll: LatLonGrid, raw: np.ndarray, grid_type: int, unit
     _boundary(pfd, job)
 
     pdv_specs: list[tuple[str, str, str]] = []  # (DDI hex, PDT id, VPN id) per product
+    shares = mixture_shares(pres.products, raw)
     for k, product in enumerate(pres.products):
         ddi = DDI_FOR_UNIT[product.canonical_unit]
-        scale, decimals, vpn_unit, vnotes = _vpn_for(product, ddi, unit)
-        notes.extend(vnotes)
-        vpn_id, pdt_id = f"VPN{k + 1}", f"PDT{k + 1}"
-        _sub(root, "VPN", A=vpn_id, B="0", C=_decimal(scale), D=decimals, E=ascii_text(vpn_unit, 32))
+        pdt_id = f"PDT{k + 1}"
+        if shares is None:
+            scale, decimals, vpn_unit, vnotes = _vpn_for(product, ddi, unit)
+            notes.extend(vnotes)
+            vpn_id = f"VPN{k + 1}"
+            _sub(root, "VPN", A=vpn_id, B="0", C=_decimal(scale), D=decimals, E=ascii_text(vpn_unit, 32))
+            pdv_specs.append((f"{ddi.ddi:04X}", pdt_id, vpn_id))
         _sub(root, "PDT", A=pdt_id, B=ascii_text(product.name, 32) or f"Product {k + 1}", F="1")
-        pdv_specs.append((f"{ddi.ddi:04X}", pdt_id, vpn_id))
+    if shares is not None:
+        raw = _mixture_element(root, pres.products, raw, shares, unit, pdv_specs, notes)
 
     task = _sub(root, "TSK", A="TSK1", B=ascii_text(job.title, 32), C=ctr, D=frm, E="PFD1", G="1",
                 H=OUT_OF_FIELD_TZN, I=OUT_OF_FIELD_TZN, J=OUT_OF_FIELD_TZN)
@@ -298,7 +371,7 @@ def _build(job: ExportJob, ll: LatLonGrid, raw: np.ndarray, grid_type: int, unit
         for (ddi_hex, pdt_id, vpn_id), value in zip(pdv_specs, values, strict=True):
             _sub(zone, "PDV", A=ddi_hex, B=value, C=pdt_id, E=vpn_id)
 
-    n = len(pres.products)
+    n = len(pdv_specs)
     tzn(OUT_OF_FIELD_TZN, "Out of field", [0] * n)
     if grid_type == 2:
         grid_tzn = 1
@@ -313,7 +386,7 @@ def _build(job: ExportJob, ll: LatLonGrid, raw: np.ndarray, grid_type: int, unit
         grid_bin = np.where(codes >= 0, codes + 1, OUT_OF_FIELD_TZN).astype(np.uint8).tobytes()
         grid_tzn = None
     _sub(task, "GRD", A=f"{ll.min_lat:.9f}", B=f"{ll.min_lon:.9f}", C=_decimal(ll.cell_lat_deg, 15),
-         D=_decimal(ll.cell_lon_deg, 15), E=ll.n_cols, F=ll.n_rows, G="GRD00001", H=len(grid_bin),
+         D=_decimal(ll.cell_lon_deg, 15), E=ll.n_cols, F=ll.n_rows, G=GRID_FILE, H=len(grid_bin),
          I=grid_type, J=grid_tzn)
     ET.indent(root, space="  ")
     body = ET.tostring(root, encoding="unicode")

@@ -30,10 +30,10 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 from affine import Affine
-from rasterio import features
 from shapely.geometry.base import BaseGeometry
 
 from app.dosing.grid import GridSpec
+from app.dosing.masks import sprayable_cells
 from app.export.job import ExportError
 from app.geo import reproject, transformer
 
@@ -268,20 +268,9 @@ def sprayable_latlon(target: LatLonGrid, field_wgs84: BaseGeometry, no_spray_wgs
                      crs: str) -> np.ndarray:
     """Cells of ``target`` (row 0 south) wholly inside the field and touching no no-spray zone.
 
-    ``all_touched`` burns every cell a boundary or zone touches, so a cell
-    that keeps a rate lies entirely inside the field and outside every zone.
+    :func:`app.dosing.masks.sprayable_cells` on the export's own grid, with
+    the geometries densified (their edges are straight in ``crs``).
     """
-    shape = target.shape
-    transform = target.transform_north_up
-
-    def burn(geom: BaseGeometry, all_touched: bool) -> np.ndarray:
-        if geom.is_empty:
-            return np.zeros(shape, dtype=bool)
-        return features.rasterize([(geom, 1)], out_shape=shape, transform=transform, all_touched=all_touched,
-                                  fill=0, dtype="uint8").view(bool)
-
-    field = _densified_wgs84(field_wgs84, crs)
-    ok = burn(field, False) & ~burn(field.boundary, True)
-    if no_spray_wgs84 is not None and not no_spray_wgs84.is_empty:
-        ok &= ~burn(_densified_wgs84(no_spray_wgs84, crs), True)
+    ns = _densified_wgs84(no_spray_wgs84, crs) if no_spray_wgs84 is not None else None
+    _inside, ok = sprayable_cells(target.shape, target.transform_north_up, _densified_wgs84(field_wgs84, crs), ns)
     return ok[::-1]

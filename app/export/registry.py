@@ -6,6 +6,7 @@ import inspect
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from app.export.geojson import render_geojson
 from app.export.geotiff import render_geotiff
@@ -57,9 +58,15 @@ _TRADE_OFF = {
 
 def product_added(report: VerifyReport) -> list[dict[str, object]]:
     """Product the file needs beyond the prescription, per product (delta and %)."""
-    return [{"product": p.product, "unit": p.total_unit, "prescribed": round(p.prescribed_total, 6),
-             "in_file": round(p.file_total, 6), "delta": round(p.delta, 6), "delta_pct": round(p.delta_pct, 3)}
-            for p in report.products]
+    return product_added_of(report.as_dict())
+
+
+def product_added_of(report: dict[str, Any]) -> list[dict[str, object]]:
+    """:func:`product_added` from a report as :meth:`VerifyReport.as_dict` gives it (the map page's)."""
+    return [{"product": p["product"], "unit": p["total_unit"], "prescribed": round(p["prescribed_total"], 6),
+             "in_file": round(p["file_total"], 6), "delta": round(p["delta"], 6),
+             "delta_pct": round(p["delta_pct"], 3) if p["delta_pct"] is not None else None}
+            for p in report["products"]]
 
 Renderer = Callable[..., ExportFile]
 

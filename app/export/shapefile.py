@@ -19,12 +19,14 @@ import shapely
 from numpy.typing import NDArray
 from pyogrio.raw import write as ogr_write
 
-from app.export.coarsen import FACTORS, coarsen_up, sprayable_cells
+from app.dosing.masks import sprayable_cells
+from app.export.coarsen import FACTORS, coarsen_up
 from app.export.job import ExportError, ExportFile, ExportJob
 from app.export.names import dos_name, file_stem
 from app.export.terminals import Terminal
 from app.export.vector import WgsZones, fitted_zones
 from app.export.zones import UNIT_CODES, display_unit, significant
+from app.geo import reproject
 
 SHAPEFILE_PARTS: tuple[str, ...] = (".shp", ".shx", ".dbf", ".prj", ".cpg")
 
@@ -40,9 +42,20 @@ def rate_column(unit: str, k: int, n: int) -> str:
     return name[:10]
 
 
+SHAPEFILE_LAYOUTS: tuple[str, ...] = ("usb", "ops-center")
+
+
 def render_shapefile(job: ExportJob, terminal: Terminal, *, unit: str = "label",
-                     max_zones: int | None = None, fit: bool = True) -> ExportFile:
-    """A zip of a polygon shapefile laid out for ``terminal`` (``Rx/`` for John Deere)."""
+                     max_zones: int | None = None, fit: bool = True, layout: str = "usb") -> ExportFile:
+    """A zip of a polygon shapefile laid out for ``terminal``.
+
+    ``layout`` ``usb`` (default) puts the files in the terminal's folder on the
+    stick (``Rx/`` for John Deere); ``ops-center`` writes them flat at the root
+    of the zip, which is what an upload to John Deere Operations Center (or any
+    web portal) takes.
+    """
+    if layout not in SHAPEFILE_LAYOUTS:
+        raise ExportError(f"unknown layout {layout!r}; valid layouts: {', '.join(SHAPEFILE_LAYOUTS)}")
     pres = job.prescription
     n = len(pres.products)
     wz, notes = fitted_zones(job, terminal, products=tuple(range(n)), max_zones=max_zones, fit=fit)
@@ -59,14 +72,15 @@ def render_shapefile(job: ExportJob, terminal: Terminal, *, unit: str = "label",
                    f"{FACTORS[-1]}" if fit and job.no_spray_wgs84 is not None else
                    "; zones can only grow where the no-spray zones are known (prescriptions made by the service)")
                 + ". Use a coarser dosing grid or ISOXML")
-    folder = terminal.shapefile_folder
+    folder = terminal.shapefile_folder if layout == "usb" else ""
     base = dos_name(job.field_name)
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for suffix in SHAPEFILE_PARTS:
             if suffix in parts:
                 zf.writestr(f"{folder}/{base}{suffix}" if folder else f"{base}{suffix}", parts[suffix])
-    name = f"{file_stem(job.field_name)}_{terminal.name}_shp.zip"
+    flat = "_flat" if layout == "ops-center" and terminal.shapefile_folder else ""
+    name = f"{file_stem(job.field_name)}_{terminal.name}{flat}_shp.zip"
     stats = {"zones": wz.zones.n_zones, "parts": wz.zones.n_parts, "vertices": wz.zones.n_vertices,
              "bytes_unzipped": size, "crs": "EPSG:4326", "columns": fields}
     return ExportFile(name, "application/zip", buf.getvalue(), notes, stats)
@@ -77,8 +91,9 @@ def _write(job: ExportJob, wz: WgsZones, unit: str, notes: list[str]) -> tuple[l
     pres = job.prescription
     n = len(pres.products)
     geoms = shapely.orient_polygons(wz.geometries_wgs84, exterior_cw=True)
+    # Full double precision: a 2 m² zone is 0.0002 ha, and 4 decimals would be off by up to 25 %.
     fields, data = ["ZONE", "AREA_HA"], [np.arange(1, wz.zones.n_zones + 1, dtype=np.int32),
-                                        np.round(wz.zones.area_ha, 4)]
+                                        np.asarray(wz.zones.area_ha, dtype=np.float64)]
     for k, product in enumerate(pres.products):
         shown = display_unit(product, unit)
         if shown.note:
@@ -103,7 +118,10 @@ def _shrink(job: ExportJob, terminal: Terminal, unit: str, max_zones: int | None
             notes: list[str]) -> tuple[WgsZones, list[str], dict[str, bytes], int, list[str]]:
     """Merge cells into ever larger blocks (rates raised, buffers kept) until the file fits."""
     pres = job.prescription
-    ok = sprayable_cells(pres.grid, job.field_boundary_wgs84, job.no_spray_wgs84)
+    ns = job.no_spray_wgs84
+    _inside, ok = sprayable_cells(pres.grid.shape, pres.grid.transform,
+                                  reproject(job.field_boundary_wgs84, "EPSG:4326", pres.grid.crs),
+                                  reproject(ns, "EPSG:4326", pres.grid.crs) if ns is not None else None)
     # rates is (products, rows, cols): summing axes 1 and 2 leaves one total per product, a 1-D
     # array; NumPy's stubs cannot see the rank and also allow a scalar.
     before = cast("NDArray[np.float64]", np.nansum(pres.rates, axis=(1, 2), dtype=np.float64)) * pres.grid.cell_area_ha

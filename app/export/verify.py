@@ -47,7 +47,7 @@ from shapely.geometry.base import BaseGeometry
 
 from app.domain.units import UnitError, to_canonical_rate
 from app.dosing.label import ProductLabel
-from app.dosing.masks import exact_buffer, feature_buffer_m, label_buffers
+from app.dosing.masks import EDGE_MARGIN_CELLS, exact_buffer, feature_buffer_m, label_buffers
 from app.export.job import ExportError, ExportJob
 from app.export.names import ascii_text
 from app.export.zones import UNIT_CODES
@@ -188,6 +188,21 @@ def read_isoxml(content: bytes, products: Sequence[ProductLabel]) -> RasterRates
     n_cols, n_rows, gtype = int(grd.get("E")), int(grd.get("F")), int(grd.get("I"))
     if int(grd.get("H", len(data))) != len(data):
         raise VerifyError(f"GRD H says {grd.get('H')} bytes, the grid file has {len(data)}")
+    # A mixture product (PDT F="2") sets one rate for the tank; its PRN children give each component's share.
+    mixtures: dict[str, list[tuple[str, float]]] = {}
+    for pdt_el in root.iter("PDT"):
+        parts = [(prn.get("A", ""), float(prn.get("B", "0"))) for prn in pdt_el.iter("PRN")]
+        if pdt_el.get("F") in ("2", "3") and parts:
+            total = sum(q for _, q in parts)
+            if total <= 0:
+                raise VerifyError(f"mixture {pdt_el.get('B')!r} has no component quantities (PRN B)")
+            mixtures[pdt_el.get("A", "")] = [(ref, q / total) for ref, q in parts]
+
+    def targets(pdt: str) -> list[tuple[int, str, float]]:
+        """(product index, PDT id, share of the PDV's rate) for a PDV's product or each mixture component."""
+        parts = mixtures.get(pdt, [(pdt, 1.0)])
+        return [(_product_index(products, pdt_names.get(ref, ""), 32), ref, share) for ref, share in parts]
+
     zones: dict[int, list[tuple[int, str, float]]] = {}
     for tzn in task.iter("TZN"):
         zones[int(tzn.get("A"))] = [(int(p.get("A"), 16), p.get("C", ""), float(p.get("B", "0")))
@@ -212,8 +227,8 @@ def read_isoxml(content: bytes, products: Sequence[ProductLabel]) -> RasterRates
             raise VerifyError(f"grid type 2 needs {n_rows * n_cols * 4 * len(pdvs)} bytes, got {len(data)}")
         cells = np.frombuffer(data, dtype="<i4").reshape(n_rows, n_cols, len(pdvs))
         for j, (ddi, pdt, _) in enumerate(pdvs):
-            k = _product_index(products, pdt_names.get(pdt, ""), 32)
-            rates[k] = cells[:, :, j] / canonical(ddi, pdt, k)
+            for k, ref, share in targets(pdt):
+                rates[k] = cells[:, :, j] / canonical(ddi, ref, k) * share
     elif gtype == 1:
         if len(data) != n_rows * n_cols:
             raise VerifyError(f"grid type 1 needs {n_rows * n_cols} bytes, got {len(data)}")
@@ -222,8 +237,8 @@ def read_isoxml(content: bytes, products: Sequence[ProductLabel]) -> RasterRates
         for code, pdvs in zones.items():
             if 0 <= code < 256:
                 for ddi, pdt, value in pdvs:
-                    k = _product_index(products, pdt_names.get(pdt, ""), 32)
-                    table[k, code] = value / canonical(ddi, pdt, k)
+                    for k, ref, share in targets(pdt):
+                        table[k, code] = value / canonical(ddi, ref, k) * share
         for k in range(n):
             rates[k] = table[k][codes]
     else:
@@ -473,11 +488,17 @@ class _Accumulator:
             self.feature_area[j] += (a[:, None] * sprayed[near]).sum(axis=0)
 
 
-def _zone_geometries_in(truth: GroundTruth, file_crs: str) -> list[BaseGeometry]:
-    """Everything whose touching cells need an exact look, drawn in the file's CRS."""
+def _zone_geometries_in(truth: GroundTruth, file_crs: str, margin: float) -> list[BaseGeometry]:
+    """Everything whose touching cells need an exact look, drawn in the file's CRS.
+
+    The field edge and the zones are grown by ``margin`` (file CRS units) as
+    the masks are (:data:`app.dosing.masks.EDGE_MARGIN_CELLS`): GDAL's
+    all_touched alone would not look at a cell the edge crosses by a hair.
+    """
     geoms = [_from_file_crs(truth.field_m.boundary, file_crs, truth.crs)]
     if not truth.no_spray_m.is_empty:
         geoms.append(_from_file_crs(truth.no_spray_m, file_crs, truth.crs))
+    geoms = [shapely.buffer(g, margin, quad_segs=1) for g in geoms]
     for f in truth.features:
         # 1 m beyond the distance: cells touching this are the only ones that can come too close.
         geoms.append(_from_file_crs(f.geometry_m.buffer(f.distance_m + 1.0), file_crs, truth.crs))
@@ -500,7 +521,7 @@ def _check_raster(r: RasterRates, truth: GroundTruth, acc: _Accumulator, area_ro
         return rio_features.rasterize([(geom, 1)], out_shape=shape, transform=r.transform,
                                       all_touched=all_touched, fill=0, dtype="uint8").view(bool)
 
-    zones = _zone_geometries_in(truth, r.crs)
+    zones = _zone_geometries_in(truth, r.crs, EDGE_MARGIN_CELLS * max(abs(r.transform.a), abs(r.transform.e)))
     touched = np.zeros(shape, dtype=bool)
     for g in zones:
         touched |= burn(g, True)

@@ -15,20 +15,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from app.domain.units import ACRE_IN_HA, RATE_UNITS, UnitError, canonical_unit, to_canonical_rate
+from app.domain.units import ACRE_IN_HA, RATE_UNITS, UnitError, canonical_unit, normalise_rate_unit, to_canonical_rate
 from app.geo import reproject, utm_crs_for
 from app.ingest.boundaries import boundary_from_geojson
 from app.ingest.errors import CorruptFile, IngestError, InvalidData, InvalidUnit, UnsupportedFormat
 
-# Unit spellings seen in machine data → the project's units. The compact
-# "l1ha-1" codes follow the telematics convention (unit1 per-unit-1); the list
-# is deliberately short: anything else is refused with the valid units listed.
-RATE_UNIT_ALIASES: dict[str, str] = {
-    "l/ha": "L/ha", "l1ha-1": "L/ha", "ml/ha": "mL/ha", "ml1ha-1": "mL/ha",
-    "kg/ha": "kg/ha", "kg1ha-1": "kg/ha", "g/ha": "g/ha", "g1ha-1": "g/ha",
-    "gal/ac": "gal/acre", "gal1ac-1": "gal/acre", "floz/ac": "fl oz/acre", "floz1ac-1": "fl oz/acre",
-    "pt/ac": "pt/acre", "qt/ac": "qt/acre", "lb/ac": "lb/acre", "lb1ac-1": "lb/acre", "oz/ac": "oz/acre",
-}
 AREA_UNITS: dict[str, float] = {"ha": 1.0, "ac": ACRE_IN_HA, "acre": ACRE_IN_HA, "m2": 1e-4}
 
 
@@ -64,8 +55,8 @@ def rate_unit(unit: Any, where: str) -> str:
     u = unit.strip()
     if u in RATE_UNITS:
         return u
-    alias = RATE_UNIT_ALIASES.get(u.lower().replace(" ", ""))
-    if alias is not None:
+    alias = normalise_rate_unit(u)  # l/ha, l1ha-1, fl oz/ac ... (app.domain.units has the one table)
+    if alias in RATE_UNITS:
         return alias
     try:
         canonical_unit(u)

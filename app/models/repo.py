@@ -83,6 +83,16 @@ def find_api_key(session: Session, plaintext: str) -> ApiKey | None:
     return row
 
 
+def key_prefix(text: str) -> str:
+    """The stored prefix from what a user pastes: ``dw_fc1a6409d1b2``, the 12 hex digits, or the whole key.
+
+    >>> key_prefix("dw_fc1a6409d1b2"), key_prefix("fc1a6409d1b2"), key_prefix("dw_fc1a6409d1b2_Zx-secret")
+    ('fc1a6409d1b2', 'fc1a6409d1b2', 'fc1a6409d1b2')
+    """
+    text = text.strip()
+    return text[3:].split("_", 1)[0] if text.startswith("dw_") else text
+
+
 def revoke_api_key(session: Session, prefix: str) -> bool:
     row = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
     if row is None:

@@ -69,6 +69,9 @@ class Field(Base):
     crop: Mapped[str] = mapped_column(String(64))
     growth_stage_bbch: Mapped[int | None] = mapped_column(Integer)
     country: Mapped[str | None] = mapped_column(String(2))
+    # Task files carry them as CTR/FRM; Operations Center and several terminals file tasks by them.
+    farm: Mapped[str | None] = mapped_column(String(200))
+    customer: Mapped[str | None] = mapped_column(String(200))
     boundary: Mapped[dict[str, Any]] = mapped_column(JSON)
     sensitive_features: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     working_crs: Mapped[str] = mapped_column(String(32))

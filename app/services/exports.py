@@ -23,7 +23,8 @@ def export_job(session: Session, row: Prescription) -> ExportJob:
     core, _labels = load_core(row)
     geometry = FieldGeometry.from_documents(field.boundary, field.sensitive_features)
     return ExportJob(prescription=core, field_name=field.name, field_boundary_wgs84=geometry.boundary_wgs84,
-                     task_name=f"Dosewise Rx {row.id}", prescription_id=str(row.id),
+                     customer_name=field.customer, farm_name=field.farm, task_name=f"Dosewise Rx {row.id}",
+                     prescription_id=str(row.id),
                      no_spray_wgs84=shape(row.no_spray) if row.no_spray else None,
                      features_wgs84=tuple(geometry.features), season_left=season_left(row, core.products))
 

@@ -28,7 +28,7 @@ def create_field(session: Session, org_id: int, body: FieldCreate) -> Field:
     geom = FieldGeometry.from_documents(body.boundary, [f.model_dump() for f in body.sensitive_features])
     row = Field(
         org_id=org_id, name=body.name, crop=body.crop, growth_stage_bbch=body.growth_stage_bbch,
-        country=body.country, boundary=body.boundary,
+        country=body.country, farm=body.farm, customer=body.customer, boundary=body.boundary,
         sensitive_features=[f.model_dump() for f in body.sensitive_features],
         working_crs=geom.working_crs(), area_ha=geom.area_ha(),
     )

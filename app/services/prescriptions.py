@@ -18,7 +18,7 @@ from app.dosing.prescribe import Prescription as CorePrescription
 from app.dosing.prescribe import Summary
 from app.models import arrays, repo
 from app.models.tables import Field, Prescription, Product, WeedMap
-from app.pipeline import FieldGeometry, product_totals, run
+from app.pipeline import CoverageRule, FieldGeometry, product_totals, run
 from app.services.fields import owned_field, weed_map_grid
 
 
@@ -38,6 +38,7 @@ class PrescriptionInputs:
     species: list[str]
     densities_blob: bytes
     crop: str | None
+    field_country: str | None
     growth_stage_bbch: int | None
     season_since: datetime
     season_window: str
@@ -60,6 +61,7 @@ def gather_inputs(session: Session, org_id: int, body: PrescriptionCreate) -> Pr
         labels=[LabelDoc.model_validate(p.label) for p in products],
         geometry=FieldGeometry.from_documents(field.boundary, field.sensitive_features),
         grid=weed_map_grid(wmap), species=list(wmap.species), densities_blob=wmap.densities, crop=field.crop,
+        field_country=field.country,
         growth_stage_bbch=field.growth_stage_bbch, season_since=since, season_window=window,
         season_used_canonical=used, season_counted=counted, body=body)
 
@@ -73,8 +75,11 @@ def compute_prescription(inputs: PrescriptionInputs) -> Prescription:
     core, no_spray = run(inputs.geometry, grid, densities, labels, body.strategy, body.sprayer,
                          wind_from_deg=body.wind_from_deg, crop=inputs.crop,
                          growth_stage_bbch=inputs.growth_stage_bbch,
-                         season_used={lab.name: used[p] for lab, p in zip(labels, inputs.product_ids, strict=True)})
+                         season_used={lab.name: used[p] for lab, p in zip(labels, inputs.product_ids, strict=True)},
+                         field_country=inputs.field_country, allow_foreign_labels=body.allow_foreign_labels,
+                         coverage=CoverageRule(body.uncovered, body.min_coverage_pct))
     del stack, densities
+    grid = core.grid  # grown to cover the field when the map covers only part of it
     counted = inputs.season_counted
     core.compliance.append({
         "check": "season_window", "outcome": "info",

@@ -33,6 +33,7 @@ from app.domain.label import LabelDoc
 from app.dosing.masks import SensitiveFeature, build_masks, label_buffers
 from app.dosing.prescribe import Prescription as CorePrescription
 from app.export import FORMATS, TERMINALS, ExportError, render
+from app.export.registry import product_added_of
 from app.geo import reproject
 from app.models import repo
 from app.models.tables import Field, Prescription, WeedMap
@@ -83,13 +84,14 @@ def _page(request: Request, name: str) -> HTMLResponse:
     return HTMLResponse(_template(name), headers=headers)
 
 
-@router.get("/v1/map", response_class=HTMLResponse)
+@router.get("/v1/map", summary="Map page: all fields", response_class=HTMLResponse)
 def map_index(request: Request) -> HTMLResponse:
     """The organisation's fields and prescriptions (HTML; sign in with an API key in the page)."""
     return _page(request, "index.html")
 
 
-@router.get("/v1/prescriptions/{prescription_id}/map", response_class=HTMLResponse)
+@router.get("/v1/prescriptions/{prescription_id}/map", summary="Map page: one prescription",
+            response_class=HTMLResponse)
 def prescription_map(prescription_id: int, request: Request) -> HTMLResponse:
     """A prescription on a map with its weeds, buffers, summary and exports (HTML shell)."""
     del prescription_id  # the page reads it from its own URL
@@ -98,7 +100,7 @@ def prescription_map(prescription_id: int, request: Request) -> HTMLResponse:
 
 # --- data ------------------------------------------------------------------
 
-@router.get("/v1/map/config")
+@router.get("/v1/map/config", summary="Map page settings")
 def map_config(request: Request, caller: Reader) -> dict[str, Any]:
     """What the pages need besides data: background tiles, export formats and terminals."""
     formats = [{"name": f.name, "title": f.title, "for_terminals": f.for_terminals} for f in FORMATS.values()]
@@ -107,7 +109,7 @@ def map_config(request: Request, caller: Reader) -> dict[str, Any]:
             "role": caller.role, "formats": formats, "terminals": terminals}
 
 
-@router.get("/v1/prescriptions/{prescription_id}/layers")
+@router.get("/v1/prescriptions/{prescription_id}/layers", summary="Map layers of a prescription")
 def prescription_layers(prescription_id: int, request: Request, session: SessionDep,
                         caller: Reader) -> Response:
     """Everything the map draws, WGS84 lon/lat GeoJSON; bounds are ``[[lat, lon], [lat, lon]]``.
@@ -123,7 +125,8 @@ def prescription_layers(prescription_id: int, request: Request, session: Session
     return _json(request, body)
 
 
-@router.get("/v1/prescriptions/{prescription_id}/weeds/{species}.png", response_class=Response,
+@router.get("/v1/prescriptions/{prescription_id}/weeds/{species}.png", summary="Weed density overlay (PNG)",
+            response_class=Response,
             responses={200: {"content": {"image/png": {}}}})
 def weed_overlay(prescription_id: int, species: str, session: SessionDep, caller: Reader) -> Response:
     """Density of one species (EPPO code) as a PNG in Web Mercator; place it at the ``bounds`` of ``/layers``."""
@@ -166,6 +169,7 @@ def prescription_layers_doc(session: Session, row: Prescription) -> dict[str, An
     west, south, east, north = geometry.boundary_wgs84.bounds
     info = prescription_public(row).model_dump(mode="json")
     no_spray, buffers = _no_spray(row, geometry, core)
+    exported = _export_zones(session, row)
     return {
         "prescription": {k: info[k] for k in ("id", "field_id", "weed_map_id", "weed_map_version", "strategy",
                                               "sprayer", "grid", "created_at", "links")},
@@ -177,12 +181,13 @@ def prescription_layers_doc(session: Session, row: Prescription) -> dict[str, An
         "features": {"type": "FeatureCollection", "features": [
             {"type": "Feature", "properties": {"kind": f.get("kind"), "name": f.get("name")},
              "geometry": f.get("geometry")} for f in field.sensitive_features]},
-        "rates": _rate_layers(session, row, core, labels),
+        "rates": _rate_layers(exported[0], core, labels),
         "weeds": _weed_layers(row, wmap),
         "summary": {k: v for k, v in row.summary.items() if k != "products"},
         "products": info["products"],
         "currency": _currency(labels),
         "compliance": row.compliance,
+        "verify": exported[1],
         "siblings": _siblings(session, row),
     }
 
@@ -210,10 +215,9 @@ def _no_spray(row: Prescription, geometry: FieldGeometry,
     return shape(no_spray_wgs84(masks, field_m, crs)), buffers
 
 
-def _rate_layers(session: Session, row: Prescription, core: CorePrescription,
+def _rate_layers(by_product: dict[str, list[dict[str, Any]]] | None, core: CorePrescription,
                  labels: list[LabelDoc]) -> list[dict[str, Any]]:
-    """Rate zones per product: the GeoJSON export when it renders, else zones polygonised here."""
-    by_product = _export_zones(session, row)
+    """Rate zones per product: the GeoJSON export's when it renders, else zones polygonised here."""
     out = []
     label_rates = rates_in_label_units(core, labels) if by_product is None else None
     for k, lab in enumerate(labels):
@@ -240,17 +244,31 @@ def _rate_layers(session: Session, row: Prescription, core: CorePrescription,
     return out
 
 
-def _export_zones(session: Session, row: Prescription) -> dict[str, list[dict[str, Any]]] | None:
-    """Features of the GeoJSON export by product name; ``None`` when the export cannot render."""
+def _export_zones(session: Session, row: Prescription
+                  ) -> tuple[dict[str, list[dict[str, Any]]] | None, dict[str, Any]]:
+    """Features of the GeoJSON export by product name (``None`` when it cannot render), and the file check.
+
+    The check is the export verifier's report on that GeoJSON file, the
+    same ``verify`` the pre-flight (``/export/geojson/check``) gives, with
+    the product added per product; ``check_urls`` lead to the other formats'.
+    """
+    checks = {fmt: f"/v1/prescriptions/{row.id}/export/{fmt}/check" for fmt in ("isoxml", "shapefile", "geotiff")}
+    check: dict[str, Any] = {"format": "geojson", "ok": False, "error": None, "report": None,
+                             "product_added": [], "check_urls": checks}
     try:
-        doc = json.loads(render(export_job(session, row), "geojson").content)
+        out = render(export_job(session, row), "geojson")
     except ExportError as exc:
         log.info("rate zones polygonised on the map side: %s", exc)
-        return None
-    out: dict[str, list[dict[str, Any]]] = {}
+        check["error"] = str(exc)
+        return None, check
+    report = out.stats.get("verify")
+    if isinstance(report, dict):
+        check.update(ok=bool(report["ok"]), report=report, product_added=product_added_of(report))
+    doc = json.loads(out.content)
+    by_product: dict[str, list[dict[str, Any]]] = {}
     for f in doc.get("features", []):
-        out.setdefault(f["properties"]["product"], []).append(f)
-    return out
+        by_product.setdefault(f["properties"]["product"], []).append(f)
+    return by_product, check
 
 
 def _species_names(code: str) -> dict[str, str]:

@@ -110,3 +110,30 @@ def test_season_window_default_is_a_rolling_12_months_not_the_calendar_year() ->
     assert since > datetime(2026, 3, 14, tzinfo=UTC) and "rolling 12 months" in why
     sown = datetime(2026, 9, 25)
     assert season_window(sown, now=march)[0] == sown.replace(tzinfo=UTC)
+
+
+def test_partial_weed_map_refused_then_broadcast_declared_and_every_export_verified(
+        client: TestClient, agro: dict[str, str], docs: dict[str, Any]) -> None:
+    """A map of the west 29 m of the 100 m field: 422 by default; with a declared fallback, the field's area."""
+    from tests.test_pipeline_coverage import partial_map
+
+    docs["weed_map"] = partial_map()
+    ids = _setup(client, agro, docs)
+    body = {"field_id": ids["field"], "product_ids": [ids["product"]], "strategy": {"name": "threshold"}}
+    r = client.post("/v1/prescriptions", headers=agro, json=body)
+    assert r.status_code == 422, r.text
+    err = r.json()["error"]
+    assert err["code"] == "invalid_input" and "29.0 %" in err["message"] and "min_coverage_pct 95" in err["message"]
+    rx = _rx(client, agro, ids, uncovered="broadcast")
+    s = rx["summary"]
+    assert s["field_area_ha"] == pytest.approx(0.6, abs=0.0061) and s["coverage_pct"] == pytest.approx(29, abs=0.6)
+    assert (s["uncovered"], s["min_coverage_pct"]) == ("broadcast", 0.0)
+    assert s["uncovered_area_ha"] == pytest.approx(0.426, abs=0.0061)
+    assert rx["grid"]["n_cols"] == 100 and rx["products"][0]["total"] > 2.0 * 0.3  # the uncovered part is sprayed
+    for fmt in ("isoxml", "shapefile", "geojson", "geotiff"):
+        check = client.get(f"/v1/prescriptions/{rx['id']}/export/{fmt}/check", headers=agro).json()
+        assert check["verify"]["ok"] is True, (fmt, check["error"])
+    none = _rx(client, agro, ids, uncovered="no_spray")
+    assert none["summary"]["uncovered"] == "no_spray" and none["products"][0]["total"] < rx["products"][0]["total"]
+    bad = client.post("/v1/prescriptions", headers=agro, json={**body, "uncovered": "spray_all"})
+    assert bad.status_code == 422

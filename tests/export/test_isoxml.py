@@ -27,7 +27,7 @@ def schema() -> xmlschema.XMLSchema:
 def _read(job, tmp_path, **opts):
     out = render(job, "isoxml", **opts)
     names = unzip(out.content, tmp_path)
-    assert sorted(names) == ["TASKDATA/GRD00001.bin", "TASKDATA/TASKDATA.XML"]
+    assert sorted(names) == ["TASKDATA/GRD00001.BIN", "TASKDATA/TASKDATA.XML"]
     task_data, refs = isoxml_from_path(tmp_path / "TASKDATA")
     return out, task_data, refs, (tmp_path / "TASKDATA" / "TASKDATA.XML").read_text("utf-8")
 
@@ -190,3 +190,66 @@ def test_type1_zone_cap_rounds_rates_up(job, tmp_path):
 def test_terminal_without_type2_refuses_it(job):
     with pytest.raises(ExportError, match="grid type"):
         render(job, "isoxml", terminal="raven", grid_type=2)
+
+
+def test_grid_file_is_upper_case_bin_named_by_the_grd(job, tmp_path):
+    """ISO 11783-10 file names are upper case 8.3: GRD.G="GRD00001" is the file GRD00001.BIN."""
+    _, td, refs, xml = _read(job, tmp_path)
+    assert 'G="GRD00001"' in xml
+    assert (tmp_path / "TASKDATA" / "GRD00001.BIN").stat().st_size == td.tasks[0].grids[0].filelength
+    assert not list((tmp_path / "TASKDATA").glob("*.bin"))
+    assert refs["GRD00001"]  # isoxml found the binary through the GRD reference
+
+
+def _same_ratio_mix_job(job):
+    """Two liquids from one tank: 2.0 and 0.5 L/ha wherever the patch is sprayed (ratio 4:1)."""
+    from dataclasses import replace
+
+    from conftest import make_job
+
+    from app.dosing.label import ProductLabel
+
+    rx = job.prescription
+    second = ProductLabel("Adjuvant Oil", "L/ha", 0.0, 1.0, label_unit="L/ha")
+    rates = np.concatenate([rx.rates, rx.rates * np.float32(0.25)])
+    mixed = replace(rx, products=[rx.products[0], second], rates=rates)
+    return make_job(mixed, customer_name="Dupont", farm_name="Les Granges")
+
+
+@pytest.mark.parametrize("grid_type", [1, 2])
+def test_fixed_ratio_tank_mix_is_one_mixture_product_with_prn(job, schema, tmp_path, grid_type):
+    mix = _same_ratio_mix_job(job)
+    out, td, refs, xml = _read(mix, tmp_path, grid_type=grid_type)
+    schema.validate(xml)
+    mixtures = [p for p in td.products if int(p.type.value) == 2]
+    assert len(mixtures) == 1 and len(td.products) == 3
+    relations = mixtures[0].relations
+    assert [str(r.product_id_ref) for r in relations] == ["PDT1", "PDT2"]
+    quantities = [int(r.quantity_value) for r in relations]
+    assert quantities == [800_000, 200_000]  # mL of each in 1000 L of mixture: 2.0 + 0.5 L/ha
+    assert int(mixtures[0].mixture_recipe_quantity) == 1_000_000
+    assert bytes(mixtures[0].quantity_ddi).hex() == "0048"
+    grid_tzns = [z for z in td.tasks[0].treatment_zones if int(z.code) != 0]
+    for zone in grid_tzns:  # every zone sets the mixture only
+        assert [str(v.product_id_ref) for v in zone.process_data_variables] == ["PDT3"]
+    grd = td.tasks[0].grids[0]
+    if grid_type == 2:
+        values = to_numpy_array(refs["GRD00001"], grd, ddi_list=[DDEntity.from_id(1)])
+        assert grd.filelength == grd.maximum_row * grd.maximum_column * 4  # one int32 per cell: the mixture
+        assert set(np.unique(values).tolist()) == {0.0, 250.0}  # 2.5 L/ha = 250 mm³/m²
+    else:
+        codes = to_numpy_array(refs["GRD00001"], grd)
+        zones = {int(z.code): int(z.process_data_variables[0].process_data_value)
+                 for z in td.tasks[0].treatment_zones}
+        assert {zones[int(c)] for c in np.unique(codes)} == {0, 25_000}
+    assert any("mixture product PDT3" in n for n in out.notes)
+    from app.export.verify import read_isoxml
+
+    back = read_isoxml(out.content, mix.prescription.products)  # the verifier splits the mixture again
+    assert set(np.unique(back.rates[0][~np.isnan(back.rates[0])]).round(6).tolist()) == {0.0, 2.0}
+    assert set(np.unique(back.rates[1][~np.isnan(back.rates[1])]).round(6).tolist()) == {0.0, 0.5}
+
+
+def test_tank_mix_of_varying_ratio_stays_separate_products(mix_job, tmp_path):
+    _, td, _, xml = _read(mix_job, tmp_path)
+    assert "<PRN " not in xml and all(int(p.type.value) == 1 for p in td.products)

@@ -39,7 +39,7 @@ def test_shapefile_rates_areas_and_wgs84(job, tmp_path):
     for rate_floz, area_ha, dbf_area in zip(cols["RATE_FLOZA"], areas_ha, cols["AREA_HA"], strict=True):
         expected_ha = np.sum(np.isclose(rates * FL_OZ_PER_L_HA, rate_floz, rtol=1e-6)) * cell_ha
         assert area_ha == pytest.approx(expected_ha, rel=1e-6)
-        assert dbf_area == pytest.approx(expected_ha, abs=1e-4)
+        assert dbf_area == pytest.approx(expected_ha, rel=1e-9)
     assert sorted(cols["RATE_FLOZA"]) == pytest.approx([0.0, 2.0 * FL_OZ_PER_L_HA])
 
 
@@ -131,3 +131,32 @@ def test_geojson_cells_one_feature_per_in_field_cell(mix_job):
         by_product.setdefault(f["properties"]["product"], []).append(f["properties"]["rate"])
     assert sum(by_product["Tribenuron WG"]) == pytest.approx(float(np.nansum(rates[1])), rel=1e-5)
     assert {f["properties"]["unit"] for f in doc["features"]} == {"L/ha", "kg/ha"}
+
+
+def test_ops_center_layout_is_flat_beside_the_usb_layout(job, tmp_path):
+    usb = render(job, "shapefile", terminal="john-deere")
+    flat = render(job, "shapefile", terminal="john-deere", layout="ops-center")
+    usb_names = unzip(usb.content, tmp_path / "usb")
+    flat_names = unzip(flat.content, tmp_path / "flat")
+    assert all(n.startswith("Rx/") for n in usb_names)
+    assert sorted(flat_names) == sorted(n.removeprefix("Rx/") for n in usb_names)
+    assert flat.filename != usb.filename and "flat" in flat.filename
+    geoms, cols, _ = read_vector(tmp_path / "flat" / "NORTHFIE.shp")
+    assert len(geoms) == 2 and "RATE_FLOZA" in cols
+    with pytest.raises(ExportError, match="valid layouts: usb, ops-center"):
+        render(job, "shapefile", layout="stick")
+
+
+def test_tiny_zone_area_keeps_full_precision(grid, liquid, tmp_path):
+    """A 2 m² zone is 0.0002 ha: four decimals would make it 0.0002 or 0.0003, 12.6 % off for 2.2 m²."""
+    from conftest import make_job, threshold_by_hand
+
+    target = np.zeros(grid.shape, dtype=bool)
+    target[30, 30:32] = True  # two 1 m cells
+    job = make_job(threshold_by_hand(grid, [liquid], [2.0], target))
+    unzip(render(job, "shapefile").content, tmp_path)
+    geoms, cols, _ = read_vector(tmp_path / "NORTHFIE.shp")
+    sprayed = cols["RATE_FLOZA"] > 0
+    metric_ha = shapely.area(to_metric(geoms, grid.crs)) / 1e4
+    assert cols["AREA_HA"][sprayed] == pytest.approx([0.0002], rel=1e-9)
+    assert cols["AREA_HA"] == pytest.approx(metric_ha, rel=1e-6)

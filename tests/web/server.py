@@ -149,8 +149,13 @@ def chromium_paths() -> tuple[str, str] | None:
     return None
 
 
-def browser(user_data_dir: Path, *, width: int = 1280, height: int = 860, download_dir: Path | None = None) -> Any:
-    """A headless Chromium driven by the system chromedriver, with a fresh profile."""
+def browser(user_data_dir: Path, *, width: int = 1280, height: int = 860, download_dir: Path | None = None,
+            offline: bool = False) -> Any:
+    """A headless Chromium driven by the system chromedriver, with a fresh profile.
+
+    ``offline``: every request but those to this machine goes to a proxy that is not there (Chromium
+    never proxies loopback), as on a farm office PC with no internet.
+    """
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -163,6 +168,8 @@ def browser(user_data_dir: Path, *, width: int = 1280, height: int = 860, downlo
                 "--no-first-run", "--disable-dev-shm-usage", f"--user-data-dir={user_data_dir}",
                 f"--window-size={width},{height}", "--hide-scrollbars"):
         opts.add_argument(arg)
+    if offline:
+        opts.add_argument(f"--proxy-server=http://127.0.0.1:{free_port()}")
     if download_dir is not None:
         opts.add_experimental_option("prefs", {"download.default_directory": str(download_dir),
                                                "download.prompt_for_download": False})

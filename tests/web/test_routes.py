@@ -114,7 +114,16 @@ def test_layers_document(web_client: TestClient, agro: dict[str, str], docs: dic
 
     assert d["summary"]["treated_area_ha"] > 0 and d["products"][0]["unit"] == "L/ha"
     assert d["currency"] == "EUR"
-    assert {c["check"] for c in d["compliance"]} >= {"max_rate", "no_spray_zones"}
+    assert {c["check"] for c in d["compliance"]} >= {"max_rate", "no_spray_zones", "map_coverage"}
+    # The map shows the export verifier's report, the very one the GeoJSON pre-flight gives.
+    v = d["verify"]
+    pre = web_client.get(f"/v1/prescriptions/{rx}/export/geojson/check", headers=agro).json()
+    assert v["format"] == "geojson" and v["ok"] is True and v["error"] is None
+    assert {k: x for k, x in v["report"].items() if k != "seconds"} == {
+        k: x for k, x in pre["verify"].items() if k != "seconds"}
+    assert v["product_added"] == pre["product_added"]
+    assert [z["area_m2"] for z in v["report"]["zones"]] == [0.0, 0.0]
+    assert v["check_urls"]["isoxml"] == f"/v1/prescriptions/{rx}/export/isoxml/check"
     assert [(s["id"], s["strategy"], s["this"]) for s in d["siblings"]] == [
         (rx, "threshold", True), (broadcast, "broadcast", False)]
 
@@ -132,7 +141,8 @@ def test_own_rate_zones_match_the_export(web_client: TestClient, agro: dict[str,
     """Without the export package the map polygonises the grid itself; same rates, same areas."""
     (rx,) = _setup(web_client, agro, docs)
     from_export = web_client.get(f"/v1/prescriptions/{rx}/layers", headers=agro).json()["rates"][0]
-    monkeypatch.setattr(routes, "_export_zones", lambda _s, _r: None)
+    monkeypatch.setattr(routes, "_export_zones", lambda _s, _r: (None, {"format": "geojson", "ok": False,
+                                                                         "error": "exports unavailable"}))
     own = web_client.get(f"/v1/prescriptions/{rx}/layers", headers=agro).json()["rates"][0]
     assert own["source"] == "grid" and from_export["source"] == "export"
     assert [r["rate"] for r in own["legend"]] == [r["rate"] for r in from_export["legend"]]

@@ -24,7 +24,8 @@ Format = Literal["json", "text", "markdown"]
 class AdviceRequest(BaseModel):
     """Ask for (new) advice, optionally with an hourly forecast for the weather window."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"lang": "fr", "writer": "builtin"}, {"lang": "en"}]})
 
     lang: Lang = "en"
     writer: Literal["auto", "builtin", "llm"] = "auto"
@@ -44,7 +45,8 @@ def render(advice: Advice, fmt: str) -> Response:
     return JSONResponse(body)
 
 
-@router.get("/{prescription_id}/advice", responses={200: {"content": {"text/plain": {}, "text/markdown": {}}}})
+@router.get("/{prescription_id}/advice", summary="Get the farmer's advice",
+            responses={200: {"content": {"text/plain": {}, "text/markdown": {}}}})
 def get_advice(prescription_id: int, request: Request, session: SessionDep, caller: Reader,
                lang: Annotated[Lang, Query()] = "en",
                format: Annotated[Format, Query()] = "json") -> Response:
@@ -58,7 +60,7 @@ def get_advice(prescription_id: int, request: Request, session: SessionDep, call
     return render(advice, format)
 
 
-@router.post("/{prescription_id}/advice")
+@router.post("/{prescription_id}/advice", summary="Write the advice again")
 def post_advice(prescription_id: int, body: AdviceRequest, request: Request, session: SessionDep,
                 caller: Agronomist, format: Annotated[Format, Query()] = "json") -> Response:
     """Write the advice again, e.g. with a forecast for the spray window, and store it."""

@@ -39,7 +39,7 @@ class FitRequest(BaseModel):
     level: float = Field(default=0.95, gt=0, lt=1)
 
 
-@router.post("/fit")
+@router.post("/fit", summary="Fit a dose-response curve")
 def fit(body: FitRequest, caller: Agronomist) -> dict[str, Any]:
     """Least-squares fit with drc's standard errors (Hessian of the RSS) and ED10/50/90 with intervals."""
     if len(body.dose) != len(body.response):

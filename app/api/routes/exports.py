@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 
@@ -28,21 +28,26 @@ def verify_headers(out: ExportFile) -> dict[str, str]:
             "X-Dosewise-Product-Delta": ascii_text(deltas, 500)}
 
 
-@router.get("/{prescription_id}/export/{fmt}", response_class=Response,
+@router.get("/{prescription_id}/export/{fmt}", summary="Download a terminal or GIS file", response_class=Response,
             responses={200: {"content": {"application/zip": {}, "application/geo+json": {},
                                          "image/tiff": {}, "image/png": {}}}})
 def export(prescription_id: int, fmt: str, session: SessionDep, caller: Reader,
-           terminal: str | None = None) -> Response:
+           terminal: str | None = None,
+           layout: Annotated[Literal["usb", "ops-center"] | None, Query(
+               description="shapefile only: `usb` puts files in the terminal's folder (`Rx/` for John Deere), "
+                           "`ops-center` writes them flat for an upload to Operations Center")] = None,
+           ) -> Response:
     """The prescription as ``isoxml``, ``shapefile``, ``geojson``, ``geotiff`` or ``png``."""
     row = owned_prescription(session, caller.org_id, prescription_id, caller.field_ids)
-    out = render(export_job(session, row), fmt, terminal=terminal)
+    options: dict[str, object] = {} if layout is None else {"layout": layout}
+    out = render(export_job(session, row), fmt, terminal=terminal, **options)
     headers = {"Content-Disposition": f'attachment; filename="{out.filename}"', **verify_headers(out)}
     if out.notes:
         headers["X-Dosewise-Notes"] = ascii_text("; ".join(out.notes), 1000)
     return Response(content=out.content, media_type=out.media_type, headers=headers)
 
 
-@router.get("/{prescription_id}/export/{fmt}/check")
+@router.get("/{prescription_id}/export/{fmt}/check", summary="Check an export against a terminal")
 def export_check(prescription_id: int, fmt: str, session: SessionDep, caller: Reader,
                  terminal: str = "generic",
                  tolerance_pct: Annotated[float, Query(ge=0, le=1000)] = DEFAULT_TOLERANCE_PCT) -> dict[str, Any]:

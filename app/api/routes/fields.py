@@ -36,7 +36,7 @@ from app.services.fields import (
 router = APIRouter(prefix="/v1/fields", tags=["fields"])
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=FieldPublic)
+@router.post("", summary="Create a field", status_code=status.HTTP_201_CREATED, response_model=FieldPublic)
 def post_field(body: FieldCreate, session: SessionDep, caller: FieldWriter,
                idempotency_key: IdempotencyKey = None) -> JSONResponse:
     """Create a field from a GeoJSON boundary (WGS84 lon/lat) and its sensitive features."""
@@ -45,19 +45,23 @@ def post_field(body: FieldCreate, session: SessionDep, caller: FieldWriter,
                         lambda: field_public(create_field(session, caller.org_id, body)))
 
 
-@router.get("", response_model=list[FieldPublic])
+@router.get("", summary="List fields", response_model=list[FieldPublic])
 def list_fields(session: SessionDep, caller: Reader, page: PageDep) -> list[FieldPublic]:
+    """The organisation's fields (a farmer key limited to fields sees only those), newest last; paged with
+    `limit`/`offset`."""
     rows = repo.list_owned(session, Field, caller.org_id, limit=page.limit, offset=page.offset,
                            field_ids=caller.field_scope)
     return [field_public(r) for r in rows]
 
 
-@router.get("/{field_id}", response_model=FieldPublic)
+@router.get("/{field_id}", summary="Get a field", response_model=FieldPublic)
 def get_field(field_id: int, session: SessionDep, caller: Reader) -> FieldPublic:
+    """One field with its boundary, sensitive features, working CRS and area in ha."""
     return field_public(owned_field(session, caller.org_id, field_id, caller.field_ids))
 
 
-@router.post("/{field_id}/weed-maps", status_code=status.HTTP_201_CREATED, response_model=WeedMapPublic)
+@router.post("/{field_id}/weed-maps", summary="Add a weed map",
+             status_code=status.HTTP_201_CREATED, response_model=WeedMapPublic)
 def post_weed_map(field_id: int, body: WeedMapCreate, session: SessionDep, caller: FieldWriter,
                   idempotency_key: IdempotencyKey = None) -> JSONResponse:
     """Store a weed-density grid (plants/m² per species) as the field's next map version."""
@@ -72,19 +76,22 @@ def post_weed_map(field_id: int, body: WeedMapCreate, session: SessionDep, calle
     return respond_once(session, caller, idempotency_key, where, fingerprint(where, body), produce)
 
 
-@router.get("/{field_id}/weed-maps", response_model=list[WeedMapPublic])
+@router.get("/{field_id}/weed-maps", summary="List a field's weed maps", response_model=list[WeedMapPublic])
 def list_weed_maps(field_id: int, session: SessionDep, caller: Reader) -> list[WeedMapPublic]:
+    """Every version of the field's weed-density maps (metadata and per-species statistics, no grid)."""
     owned_field(session, caller.org_id, field_id, caller.field_ids)
     return [weed_map_public(r) for r in repo.weed_maps_of_field(session, field_id)]
 
 
-@router.get("/{field_id}/weed-maps/{map_id}", response_model=WeedMapPublic)
+@router.get("/{field_id}/weed-maps/{map_id}", summary="Get a weed map", response_model=WeedMapPublic)
 def get_weed_map(field_id: int, map_id: int, session: SessionDep, caller: Reader) -> WeedMapPublic:
+    """One weed map's metadata: CRS, origin, cell size, species and statistics."""
     owned_field(session, caller.org_id, field_id, caller.field_ids)
     return weed_map_public(owned_weed_map(session, caller.org_id, field_id, map_id))
 
 
-@router.post("/{field_id}/applications", status_code=status.HTTP_201_CREATED, response_model=ApplicationPublic)
+@router.post("/{field_id}/applications", summary="Record an application",
+             status_code=status.HTTP_201_CREATED, response_model=ApplicationPublic)
 def post_application(field_id: int, body: ApplicationCreate, session: SessionDep, caller: FieldWriter,
                      idempotency_key: IdempotencyKey = None) -> JSONResponse:
     """Record an application already made; later prescriptions count it against the season maximum."""
@@ -98,14 +105,15 @@ def post_application(field_id: int, body: ApplicationCreate, session: SessionDep
     return respond_once(session, caller, idempotency_key, where, fingerprint(where, body), produce)
 
 
-@router.get("/{field_id}/applications", response_model=list[ApplicationPublic])
+@router.get("/{field_id}/applications", summary="List a field's applications", response_model=list[ApplicationPublic])
 def list_applications(field_id: int, session: SessionDep, caller: Reader) -> list[ApplicationPublic]:
+    """As-applied records of the field, each with its rate in the label's unit."""
     owned_field(session, caller.org_id, field_id, caller.field_ids)
     return [application_public(a, owned_label(session, caller.org_id, a.product_id))
             for a in repo.applications_of_field(session, field_id)]
 
 
-@router.put("/{field_id}/forecast", response_model=Forecast)
+@router.put("/{field_id}/forecast", summary="Store the field's forecast", response_model=Forecast)
 def put_forecast(field_id: int, body: Forecast, session: SessionDep, caller: FieldWriter) -> Forecast:
     """Store the field's hourly forecast; advice written after this uses it for the spray window.
 
@@ -118,8 +126,9 @@ def put_forecast(field_id: int, body: Forecast, session: SessionDep, caller: Fie
     return body
 
 
-@router.get("/{field_id}/forecast", response_model=Forecast)
+@router.get("/{field_id}/forecast", summary="Get the field's forecast", response_model=Forecast)
 def get_forecast(field_id: int, session: SessionDep, caller: Reader) -> Forecast:
+    """The hourly forecast stored for the field; 404 when none was stored."""
     field = owned_field(session, caller.org_id, field_id, caller.field_ids)
     if field.forecast is None:
         raise NotFound(f"field {field_id} has no stored forecast; PUT one to /v1/fields/{field_id}/forecast")

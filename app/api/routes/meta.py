@@ -11,7 +11,7 @@ from app import __version__
 router = APIRouter(tags=["meta"])
 
 
-@router.get("/health")
+@router.get("/health", summary="Health check")
 def health(request: Request) -> JSONResponse:
     """200 when the database answers, 503 when it does not."""
     try:
@@ -22,7 +22,8 @@ def health(request: Request) -> JSONResponse:
     return JSONResponse(content={"status": "ok", "database": "ok"})
 
 
-@router.get("/version")
+@router.get("/version", summary="Service version")
 def version(request: Request) -> dict[str, str]:
+    """The service's version; no key needed."""
     return {"name": "dosewise", "version": __version__,
             "database": request.app.state.engine.dialect.name}

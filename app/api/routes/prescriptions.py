@@ -28,7 +28,8 @@ class _JobAccepted(BaseModel):
     id: str
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=PrescriptionPublic,
+@router.post("", summary="Make a prescription", status_code=status.HTTP_201_CREATED,
+             response_model=PrescriptionPublic,
              responses={202: {"description": "a large weed map: the prescription is computed as a job; poll "
                                              "the job at Location (GET /v1/jobs/{id}) for its result link"}})
 def post_prescription(body: PrescriptionCreate, session: SessionDep, caller: Agronomist, request: Request,
@@ -61,13 +62,15 @@ def post_prescription(body: PrescriptionCreate, session: SessionDep, caller: Agr
     return resp
 
 
-@router.get("", response_model=list[PrescriptionPublic])
+@router.get("", summary="List prescriptions", response_model=list[PrescriptionPublic])
 def list_prescriptions(session: SessionDep, caller: Reader, page: PageDep) -> list[PrescriptionPublic]:
+    """The organisation's prescriptions with their summaries; paged with `limit`/`offset`."""
     rows = repo.list_owned(session, Prescription, caller.org_id, limit=page.limit, offset=page.offset,
                            field_ids=caller.field_scope)
     return [prescription_public(r) for r in rows]
 
 
-@router.get("/{prescription_id}", response_model=PrescriptionPublic)
+@router.get("/{prescription_id}", summary="Get a prescription", response_model=PrescriptionPublic)
 def get_prescription(prescription_id: int, session: SessionDep, caller: Reader) -> PrescriptionPublic:
+    """One prescription: summary, product totals, compliance report, no-spray zones and links."""
     return prescription_public(owned_prescription(session, caller.org_id, prescription_id, caller.field_ids))

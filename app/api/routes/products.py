@@ -30,7 +30,7 @@ def product_public(row: Product) -> ProductPublic:
     return ProductPublic(id=row.id, name=row.name, label=row.label, created_at=row.created_at)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=ProductPublic)
+@router.post("", summary="Register a product label", status_code=status.HTTP_201_CREATED, response_model=ProductPublic)
 def post_product(body: LabelDoc, session: SessionDep, caller: Agronomist,
                  idempotency_key: IdempotencyKey = None) -> JSONResponse:
     """Register a product label (rates in the label's own unit; buffers with their units)."""
@@ -39,12 +39,14 @@ def post_product(body: LabelDoc, session: SessionDep, caller: Agronomist,
                         lambda: product_public(create_product(session, caller.org_id, body)))
 
 
-@router.get("", response_model=list[ProductPublic])
+@router.get("", summary="List products", response_model=list[ProductPublic])
 def list_products(session: SessionDep, caller: Reader, page: PageDep) -> list[ProductPublic]:
+    """The organisation's product labels; paged with `limit`/`offset`."""
     rows = repo.list_owned(session, Product, caller.org_id, limit=page.limit, offset=page.offset)
     return [product_public(r) for r in rows]
 
 
-@router.get("/{product_id}", response_model=ProductPublic)
+@router.get("/{product_id}", summary="Get a product", response_model=ProductPublic)
 def get_product(product_id: int, session: SessionDep, caller: Reader) -> ProductPublic:
+    """One product label, in the label's own units."""
     return product_public(owned_product(session, caller.org_id, product_id))

@@ -35,6 +35,16 @@ from app.ingest import (
 from app.pipeline import FieldGeometry, InputError
 from app.services.fields import create_field, match_as_applied, owned_field, store_as_applied, store_weed_map
 
+# On the FieldCreate example's field, with the LabelDoc example's product (matched by name).
+DETECTIONS_EXAMPLE: dict[str, Any] = {"type": "FeatureCollection", "features": [
+    {"type": "Feature", "geometry": {"type": "Point", "coordinates": [2.1008, 48.5006]},
+     "properties": {"species": "CHEAL", "confidence": 0.9, "count": 1}},
+    {"type": "Feature", "geometry": {"type": "Point", "coordinates": [2.1009, 48.5007]},
+     "properties": {"species": "CHEAL", "confidence": 0.7, "count": 3}}]}
+AS_APPLIED_EXAMPLE: list[dict[str, Any]] = [
+    {"product": "Callisto (mésotrione 100 g/L)", "appliedRate": {"valueAsDouble": 1.0, "unit": "l1ha-1"},
+     "area": {"valueAsDouble": 2.4, "unit": "ha"}, "startDate": "2026-05-02T09:30:00Z"}]
+
 router = APIRouter(prefix="/v1/fields", tags=["uploads"])
 
 T = TypeVar("T")
@@ -104,7 +114,7 @@ def _species(species: str | None) -> list[str] | None:
     return codes or None
 
 
-@router.post("/{field_id}/weed-maps/geotiff", status_code=201,
+@router.post("/{field_id}/weed-maps/geotiff", summary="Add a weed map from a GeoTIFF", status_code=201,
              openapi_extra={"requestBody": {"content": {"image/tiff": {"schema": {"type": "string",
                                                                                    "format": "binary"}}}}})
 async def post_weed_geotiff(
@@ -136,8 +146,15 @@ async def post_weed_geotiff(
     return await _in_pool(work, path)
 
 
-@router.post("/{field_id}/weed-maps/detections", status_code=201,
-             openapi_extra={"requestBody": {"content": {"application/geo+json": {}, "text/csv": {}}}})
+@router.post("/{field_id}/weed-maps/detections", summary="Add a weed map from point detections", status_code=201,
+             openapi_extra={"requestBody": {"content": {
+                 "application/geo+json": {"schema": {"type": "object", "description": "a GeoJSON FeatureCollection "
+                                                     "of Points with species, confidence, count"},
+                                          "example": DETECTIONS_EXAMPLE},
+                 "text/csv": {"schema": {"type": "string", "description": "lon,lat (or x,y with crs) and species "
+                                                                        "columns"},
+                              "example": "lon,lat,species,confidence\n2.1008,48.5006,CHEAL,0.9\n"
+                                         "2.1009,48.5007,CHEAL,0.7\n"}}}})
 async def post_detections(
     field_id: int, request: Request, session: SessionDep, caller: FieldWriter,
     cell_size_m: Annotated[float, Query(gt=0, le=10, description="grid cell size, m")] = 1.0,
@@ -174,8 +191,11 @@ async def post_detections(
     return await _in_pool(work, path)
 
 
-@router.post("/{field_id}/applications/import", status_code=201,
-             openapi_extra={"requestBody": {"content": {"application/json": {}}}})
+@router.post("/{field_id}/applications/import", summary="Import as-applied records", status_code=201,
+             openapi_extra={"requestBody": {"content": {"application/json": {
+                 "schema": {"type": "array", "items": {"type": "object"},
+                            "description": "as-applied records, flat or with {valueAsDouble, unit} quantities"},
+                 "example": AS_APPLIED_EXAMPLE}}}})
 async def import_applications(field_id: int, request: Request, session: SessionDep, caller: FieldWriter,
                               idempotency_key: IdempotencyKey = None) -> JSONResponse:
     """As-applied records as terminals and machine-data APIs send them (``{valueAsDouble, unit}``

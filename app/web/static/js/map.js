@@ -197,7 +197,15 @@
   }
 
   function renderCompliance() {
-    const items = state.doc.compliance || [];
+    const items = [...(state.doc.compliance || [])];
+    const v = state.doc.verify;
+    if (v) {  // the export verifier's report on the GeoJSON file, as the pre-flight check gives it
+      const r = v.report;
+      const added = (v.product_added || []).map((p) => `${p.product} ${p.delta >= 0 ? "+" : ""}${num(p.delta, 3)} ${p.unit}`).join(", ");
+      items.push({ check: "file_check", outcome: v.ok ? "pass" : "fail",
+        detail: r ? `${v.format}: ${r.zones.map((z) => `${num(z.area_m2, 4)} m² sprayed ${z.zone}`).join(", ")}${added ? `; product vs prescription ${added}` : ""}${r.problems.length ? `; ${r.problems.join("; ")}` : ""}`
+          : `${v.format}: ${v.error || "not checked"}` });
+    }
     const box = clear(document.getElementById("compliance"));
     const fails = items.filter((c) => c.outcome === "fail").length;
     const badge = document.getElementById("compliance-badge");
