@@ -1,7 +1,7 @@
 """jobs: heavy work off the request path, with a transactional outbox
 
 Revision ID: 0007_i16_jobs
-Revises: 0006
+Revises: 0007_i15_field_farm_customer
 Create Date: 2026-12-01 15:40:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0007_i16_jobs'
-down_revision = '0006'
+down_revision = '0007_i15_field_farm_customer'
 branch_labels = None
 depends_on = None
 
