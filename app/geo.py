@@ -12,6 +12,8 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
 
+from app import budgets
+
 
 class GeometryError(ValueError):
     """A geometry that cannot be used; the message names the field at fault."""
@@ -69,6 +71,24 @@ def _walk_positions(coords: Any, where: str) -> None:
         _walk_positions(c, f"{where}[{i}]")
 
 
+_POSITION_DEPTH = {"Point": 0, "MultiPoint": 1, "LineString": 1, "Polygon": 2, "MultiLineString": 2,
+                   "MultiPolygon": 3}
+
+
+def count_positions(gtype: str, coords: Any) -> int:
+    """Positions in a GeoJSON ``coordinates`` member of type ``gtype``, counted without building anything.
+
+    Malformed nesting counts what it can; :func:`parse_geojson` reports it.
+
+    >>> count_positions("Polygon", [[[0, 0], [1, 0], [1, 1], [0, 0]]])
+    4
+    """
+    level: list[Any] = [coords]
+    for _ in range(_POSITION_DEPTH.get(gtype, 0)):
+        level = [c for part in level if isinstance(part, list | tuple) for c in part]
+    return len(level)
+
+
 def parse_geojson(obj: Any, *, allowed: tuple[str, ...], where: str) -> BaseGeometry:
     """Validate a GeoJSON geometry (WGS84 lon/lat) and return it as shapely.
 
@@ -82,6 +102,8 @@ def parse_geojson(obj: Any, *, allowed: tuple[str, ...], where: str) -> BaseGeom
     if gtype not in allowed:
         raise GeometryError(f"{where}: geometry type {gtype!r} not allowed; expected one of {', '.join(allowed)}")
     coords: Any = obj.get("coordinates")  # untyped JSON until _walk_positions has checked it
+    # before any per-position work: a 1M-vertex boundary took 47 s, and again on every read
+    budgets.current().check("geometry_vertices", count_positions(gtype, coords), f"{where}: vertices")
     _walk_positions(coords, f"{where}.coordinates")
     if gtype in ("Polygon", "MultiPolygon"):
         polys = [coords] if gtype == "Polygon" else coords

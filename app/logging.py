@@ -47,8 +47,11 @@ class RequestMiddleware:
     """
 
     def __init__(self, app: ASGIApp, max_body_bytes: int, max_upload_bytes: int | None = None,
-                 upload_suffixes: tuple[str, ...] = ()) -> None:
+                 upload_suffixes: tuple[str, ...] = (), max_header_bytes: int | None = None) -> None:
         self.app = app
+        # The HTTP server caps headers that arrive in pieces (h11); one that arrives whole is
+        # checked here, so the cap holds however the bytes came.
+        self.max_header_bytes = max_header_bytes
         self.max_body_bytes = max_body_bytes
         # Routes that stream their body to disk (rasters of hundreds of MB) get their own limit.
         self.max_upload_bytes = max_upload_bytes or max_body_bytes
@@ -59,7 +62,7 @@ class RequestMiddleware:
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers", []))
-        request_id = headers.get(b"x-request-id", b"").decode()[:64] or uuid.uuid4().hex[:16]
+        request_id = _request_id(headers.get(b"x-request-id", b""))
         # The error handlers (app.api.errors) put it in a 500's body; scope["state"] is
         # request.state, shared by the copies of the scope made below.
         scope.setdefault("state", {})["request_id"] = request_id
@@ -68,6 +71,15 @@ class RequestMiddleware:
         path = scope.get("path", "")
         streamed = bool(self.upload_suffixes) and path.endswith(self.upload_suffixes)
         limit = self.max_upload_bytes if streamed else self.max_body_bytes
+
+        if self.max_header_bytes is not None:
+            size = sum(len(k) + len(v) + 4 for k, v in scope.get("headers", []))
+            if size > self.max_header_bytes:
+                await _send_error(send, 431, "headers_too_large",
+                                  f"request headers of {size} bytes exceed the limit of {self.max_header_bytes} "
+                                  f"bytes (DOSEWISE_MAX_HEADER_KB)", request_id)
+                _log(scope, 431, start, request_id)
+                return
 
         length = headers.get(b"content-length")
         if length is not None and length.isdigit() and int(length) > limit:
@@ -80,7 +92,7 @@ class RequestMiddleware:
         if headers.get(b"content-encoding", b"").strip().lower() == b"gzip":
             # Bodies from mobile links often come gzipped: inflate as they arrive,
             # holding the inflated size to the same limit (no zip bombs).
-            gunzip = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            gunzip = _Gunzip()
             scope = dict(scope)
             scope["headers"] = [(k, v) for k, v in scope["headers"]
                                 if k not in (b"content-encoding", b"content-length")]
@@ -92,9 +104,8 @@ class RequestMiddleware:
                 body = message.get("body", b"")
                 if gunzip is not None:
                     try:
-                        body = gunzip.decompress(body, limit - received + 1)
-                        if not message.get("more_body", False):
-                            body += gunzip.flush()
+                        body = gunzip.inflate(body, limit - received + 1,
+                                              last=not message.get("more_body", False))
                     except zlib.error as exc:
                         raise HTTPException(400, f"gzip body cannot be inflated: {exc}") from None
                     message = {**message, "body": body}
@@ -118,6 +129,44 @@ class RequestMiddleware:
             _log(scope, 500, start, request_id, exc_info=True)
             raise
         _log(scope, status["code"], start, request_id)
+
+
+_ID_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-")
+
+
+def _request_id(given: bytes) -> str:
+    """The caller's X-Request-Id if it is a short token of safe ASCII, else a fresh id.
+
+    It is echoed in a response header and in logs, so nothing else (non-UTF-8
+    bytes, spaces, control characters) may pass through.
+    """
+    if 0 < len(given) <= 64 and all(b in _ID_CHARS for b in given):
+        return given.decode("ascii")
+    return uuid.uuid4().hex[:16]
+
+
+class _Gunzip:
+    """Inflates a gzip body of one or more members (RFC 1952 allows several), bounded in output."""
+
+    def __init__(self) -> None:
+        self._z = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        self._started = False  # the current member has received input
+
+    def inflate(self, data: bytes, max_out: int, *, last: bool) -> bytes:
+        out = b""
+        while data:
+            self._started = True
+            out += self._z.decompress(data, max(1, max_out - len(out)))
+            if len(out) >= max_out or not self._z.eof:
+                break  # over the cap (the caller answers 413) or the member goes on in the next chunk
+            data = self._z.unused_data
+            self._z = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            self._started = False
+        if last and self._started and not self._z.eof and len(out) < max_out:
+            out += self._z.flush()
+            if not self._z.eof:
+                raise zlib.error("the gzip stream is truncated")
+        return out
 
 
 def _too_large(limit: int, streamed: bool) -> str:

@@ -10,9 +10,10 @@ from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from sqlalchemy import Engine
 
-from app import __version__
+from app import __version__, budgets
 from app import logging as dw_logging
 from app.api import errors
+from app.api.guards import JsonGuard
 from app.api.routes import advice, dose_response, exports, fields, meta, prescriptions, products, uploads
 from app.api.routes import jobs as jobs_routes
 from app.jobs.engine import JobEngine
@@ -41,6 +42,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     pool) while the app runs; tests bound to a rolled-back transaction turn it off.
     """
     settings = settings or get_settings()
+    budgets.configure(settings.budgets)
     dw_logging.configure(settings.log_level, settings.log_json)
     owns_engine = engine is None
     engine = engine or make_engine(settings.resolved_database_url)
@@ -76,8 +78,12 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     for router in (meta.router, fields.router, products.router, prescriptions.router, dose_response.router,
                    uploads.router, exports.router, advice.router, web_routes.router, jobs_routes.router):
         app.include_router(router)
+    errors.document_errors(app)
+    # Inner first: JsonGuard sees bodies already size-limited (and inflated) by RequestMiddleware.
+    app.add_middleware(JsonGuard)
     app.add_middleware(dw_logging.RequestMiddleware, max_body_bytes=settings.max_body_bytes,
-                       max_upload_bytes=settings.max_upload_bytes, upload_suffixes=("/weed-maps/geotiff",))
+                       max_upload_bytes=settings.max_upload_bytes,
+                       max_header_bytes=settings.max_header_kb * 1024, upload_suffixes=("/weed-maps/geotiff",))
     return app
 
 

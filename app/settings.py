@@ -9,6 +9,9 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.budgets import DEFAULT as DEFAULT_BUDGETS
+from app.budgets import Budgets
+
 
 class Settings(BaseSettings):
     """Everything the service reads from its environment.
@@ -44,6 +47,17 @@ class Settings(BaseSettings):
     job_threshold_cells: int = Field(default=4_000_000, ge=0, description="prescriptions on weed maps with more "
                                      "cells than this run as jobs (202 + /v1/jobs/{id}); 0: always")
     job_workers: int = Field(default=2, ge=1, le=64, description="threads of the in-process worker pool")
+    # Per-request budgets (app/budgets.py; README "Limits"): checked before anything is allocated.
+    max_grid_cells: int = Field(default=DEFAULT_BUDGETS.grid_cells, gt=0)
+    max_species_per_map: int = Field(default=DEFAULT_BUDGETS.species_per_map, gt=0)
+    max_map_values: int = Field(default=DEFAULT_BUDGETS.map_values, gt=0)
+    max_geometry_vertices: int = Field(default=DEFAULT_BUDGETS.geometry_vertices, gt=0)
+    max_import_records: int = Field(default=DEFAULT_BUDGETS.import_records, gt=0)
+    max_detection_points: int = Field(default=DEFAULT_BUDGETS.detection_points, gt=0)
+    max_header_kb: int = Field(default=16, gt=0, description="request line + headers above this are refused "
+                                                               "by the HTTP server (431/400)")
+    shutdown_grace_s: float = Field(default=30.0, gt=0, description="on SIGTERM, requests still running after "
+                                                                      "this are cut off")
     fit_max_curves: int = Field(default=50, gt=0, description="dose-response fits with more curves get 422")
     fit_max_observations: int = Field(default=5000, gt=0,
                                       description="dose-response fits with more observations get 422")
@@ -59,6 +73,12 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'dosewise.sqlite3').resolve()}"
+
+    @property
+    def budgets(self) -> Budgets:
+        return Budgets(grid_cells=self.max_grid_cells, species_per_map=self.max_species_per_map,
+                       map_values=self.max_map_values, geometry_vertices=self.max_geometry_vertices,
+                       import_records=self.max_import_records, detection_points=self.max_detection_points)
 
     @property
     def max_body_bytes(self) -> int:

@@ -10,6 +10,7 @@ from fastapi import Depends, HTTPException, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from app.budgets import MAX_ID
 from app.domain.errors import Forbidden
 from app.models import repo
 from app.models.db import session_scope
@@ -109,7 +110,8 @@ class Page:
     offset: int
 
 
-def page(limit: Annotated[int, Query(ge=1, le=500)] = 100, offset: Annotated[int, Query(ge=0)] = 0) -> Page:
+def page(limit: Annotated[int, Query(ge=1, le=500)] = 100,
+         offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0) -> Page:
     return Page(limit=limit, offset=offset)
 
 

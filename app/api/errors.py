@@ -18,9 +18,11 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.advice import FactsError
+from app.budgets import BudgetExceeded
 from app.domain.errors import Conflict, Forbidden, NotFound
 from app.domain.units import UnitError
 from app.dosing.errors import DosingError
@@ -48,6 +50,7 @@ STATUS: Mapping[type[Exception], tuple[int, str]] = {
     FactsError: (422, "advice_facts"),
     IngestError: (422, "invalid_upload"),
     TooLarge: (413, "too_large"),
+    BudgetExceeded: (413, "over_budget"),
 }
 
 
@@ -64,6 +67,64 @@ def status_for(exc: BaseException) -> tuple[int, str] | None:
         if cls in STATUS:
             return STATUS[cls]
     return None
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="machine-readable error code, e.g. not_found, invalid_request, over_budget")
+    message: str = Field(description="what is wrong, naming the input at fault")
+    details: Any = Field(default=None, description="per-field problems for invalid_request")
+
+
+class ErrorBody(BaseModel):
+    """The shape of every error response."""
+
+    error: ErrorDetail
+
+
+_ERROR_STATUSES: dict[int, str] = {
+    400: "The body cannot be read (bad gzip, unparseable multipart).",
+    401: "Missing, invalid, revoked or expired API key.",
+    403: "The key's role or field scope does not allow this.",
+    404: "No such resource in the caller's organisation.",
+    409: "Clashes with what is stored (e.g. an idempotency key reused with another body).",
+    413: "Over a size limit or budget; the message names the setting (DOSEWISE_...).",
+    422: "Invalid input; the message names the field at fault.",
+    431: "Request headers over DOSEWISE_MAX_HEADER_KB.",
+}
+
+
+def document_errors(app: FastAPI) -> None:
+    """Declare, on every ``/v1`` operation, the error statuses it can answer, with the real ``ErrorBody`` shape.
+
+    Done on the generated document rather than per route, so that no route can
+    be missed and FastAPI's own 422 schema (which this service never sends) is
+    replaced everywhere. Health and version take no input and need no key.
+    """
+    default_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        doc = default_openapi()
+        schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+        body_schema = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(body_schema.pop("$defs", {}))
+        schemas["ErrorBody"] = body_schema
+        for name in ("HTTPValidationError", "ValidationError"):
+            schemas.pop(name, None)
+        ref = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
+        for path, ops in doc.get("paths", {}).items():
+            if not path.startswith("/v1"):
+                continue
+            for op in ops.values():
+                if not isinstance(op, dict) or "responses" not in op:
+                    continue
+                for status, description in _ERROR_STATUSES.items():
+                    op["responses"][str(status)] = {"description": description, **ref}
+        app.openapi_schema = doc
+        return doc
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def error_body(code: str, message: str, details: Any = None, request_id: str | None = None) -> dict[str, Any]:

@@ -31,10 +31,10 @@ _FIELD_EXAMPLE: JsonDict = {
 
 
 class SensitiveFeatureIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     kind: FeatureKind
-    name: str | None = None
+    name: str | None = Field(default=None, max_length=200)
     geometry: dict[str, Any]
 
     @field_validator("geometry")
@@ -51,7 +51,7 @@ class SensitiveFeatureIn(BaseModel):
 class FieldCreate(BaseModel):
     """A field to create: boundary as a GeoJSON Polygon or MultiPolygon, [lon, lat]."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_FIELD_EXAMPLE]})
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, json_schema_extra={"examples": [_FIELD_EXAMPLE]})
 
     name: str = Field(min_length=1, max_length=200)
     crop: str = Field(min_length=1, max_length=64,
@@ -65,7 +65,7 @@ class FieldCreate(BaseModel):
                                  description="the customer (grower) it is farmed for; task files carry it "
                                              "(ISOXML CTR)")
     boundary: dict[str, Any]
-    sensitive_features: list[SensitiveFeatureIn] = Field(default_factory=list)
+    sensitive_features: list[SensitiveFeatureIn] = Field(default_factory=list, max_length=1000)
 
     @field_validator("crop")
     @classmethod

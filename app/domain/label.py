@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 from pydantic.config import JsonDict
 
+from app.budgets import MAX_RATE
 from app.domain.crops import normalise_crop
 from app.domain.units import (
     LENGTH_UNITS,
@@ -37,23 +38,23 @@ ED50_MAX_FACTOR = 100.0  # an ED50 above 100 x the label maximum is a unit slip,
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class Source(_Strict):
-    title: str
-    url: str | None = None
-    accessed: str | None = None
+    title: str = Field(max_length=500)
+    url: str | None = Field(default=None, max_length=2000)
+    accessed: str | None = Field(default=None, max_length=64)
 
 
 class ActiveIngredient(_Strict):
-    name: str = Field(min_length=1)
-    concentration: float = Field(gt=0)
+    name: str = Field(min_length=1, max_length=200)
+    concentration: float = Field(gt=0, le=1000, description="g/L, g/kg, lb/gal or %")
     concentration_unit: Literal["g/L", "g/kg", "lb/gal", "%"]
 
 
 class Distance(_Strict):
-    distance: float = Field(ge=0)
+    distance: float = Field(ge=0, le=5000, description="in ``unit``; no label buffer is near 5 km")
     unit: LengthUnit = "m"
 
     @property
@@ -66,20 +67,20 @@ class Buffer(Distance):
 
 
 class WeatherLimits(_Strict):
-    wind_min_kmh: float | None = Field(default=None, ge=0)
-    wind_max_kmh: float | None = Field(default=None, gt=0)
-    rain_free_h: float | None = Field(default=None, ge=0)
-    temp_min_c: float | None = None
-    temp_max_c: float | None = None
+    wind_min_kmh: float | None = Field(default=None, ge=0, le=200)
+    wind_max_kmh: float | None = Field(default=None, gt=0, le=200)
+    rain_free_h: float | None = Field(default=None, ge=0, le=720)
+    temp_min_c: float | None = Field(default=None, ge=-60, le=60)
+    temp_max_c: float | None = Field(default=None, ge=-60, le=60)
     no_inversion: bool = False
     daylight_only: bool = False
 
 
 class CropUse(_Strict):
-    crop: str = Field(min_length=1, description="stored normalised: 'Winter wheat' and 'blé d'hiver' are "
-                                                "winter_wheat (app/domain/crops.py)")
+    crop: str = Field(min_length=1, max_length=64, description="stored normalised: 'Winter wheat' and 'blé d'hiver' "
+                                                               "are winter_wheat (app/domain/crops.py)")
     max_bbch: int | None = Field(default=None, ge=0, le=99)
-    note: str | None = None
+    note: str | None = Field(default=None, max_length=2000)
 
     @field_validator("crop")
     @classmethod
@@ -88,21 +89,22 @@ class CropUse(_Strict):
 
 
 class Price(_Strict):
-    amount: float = Field(ge=0)
+    amount: float = Field(ge=0, le=1e6)
     currency: str = Field(min_length=3, max_length=3)
     per: Literal["L", "kg"]
 
 
 class Efficacy(_Strict):
-    species: str = Field(min_length=1, description="EPPO code, e.g. ALOMY")
+    species: str = Field(min_length=1, max_length=16, description="EPPO code, e.g. ALOMY")
     model: Literal["LL.4", "LL.3", "W1.4"] = "LL.4"
-    b: float = Field(gt=0)
-    c: float = Field(default=0.0, ge=0)
-    d: float = Field(default=1.0, gt=0)
-    e: float = Field(gt=0, description="ED50 in the label's rate_unit")
+    b: float = Field(gt=0, le=1000)
+    c: float = Field(default=0.0, ge=0, le=1e6)
+    d: float = Field(default=1.0, gt=0, le=1e6)
+    e: float = Field(gt=0, le=MAX_RATE, description="ED50 in the label's rate_unit")
     growth_stage: str | None = Field(
-        default=None, description="weed stage this curve holds for, e.g. '2-4 leaves'; one curve per stage")
-    source: str | None = None
+        default=None, max_length=64,
+        description="weed stage this curve holds for, e.g. '2-4 leaves'; one curve per stage")
+    source: str | None = Field(default=None, max_length=500)
 
 
 # Fits the FieldCreate example (maize at BBCH 14 in France) and the WeedMapCreate example's species.
@@ -126,32 +128,32 @@ _LABEL_EXAMPLE: JsonDict = {
 class LabelDoc(_Strict):
     """A product label, every rate in ``rate_unit`` and every distance with its unit."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_LABEL_EXAMPLE]})
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, json_schema_extra={"examples": [_LABEL_EXAMPLE]})
 
     name: str = Field(min_length=1, max_length=200)
-    registration: str | None = Field(default=None, description="e.g. 'EPA Reg. No. 524-549'")
+    registration: str | None = Field(default=None, max_length=200, description="e.g. 'EPA Reg. No. 524-549'")
     country: str | None = Field(default=None, min_length=2, max_length=2)
-    manufacturer: str | None = None
+    manufacturer: str | None = Field(default=None, max_length=200)
     formulation: Literal["liquid", "solid"]
-    active_ingredients: list[ActiveIngredient] = Field(min_length=1)
-    hrac_group: str = Field(min_length=1)
-    wssa_group: int | None = None
+    active_ingredients: list[ActiveIngredient] = Field(min_length=1, max_length=10)
+    hrac_group: str = Field(min_length=1, max_length=16)
+    wssa_group: int | None = Field(default=None, ge=0, le=99)
     rate_unit: RateUnit
-    min_rate: float = Field(ge=0)
-    max_rate: float = Field(gt=0)
-    max_season_rate: float | None = Field(default=None, gt=0)
-    typical_rate: float | None = Field(default=None, gt=0)
-    buffers: list[Buffer] = Field(default_factory=list)
+    min_rate: float = Field(ge=0, le=MAX_RATE)
+    max_rate: float = Field(gt=0, le=MAX_RATE)
+    max_season_rate: float | None = Field(default=None, gt=0, le=MAX_RATE * 20)
+    typical_rate: float | None = Field(default=None, gt=0, le=MAX_RATE)
+    buffers: list[Buffer] = Field(default_factory=list, max_length=32)
     downwind_buffer: Distance | None = None
     weather: WeatherLimits = Field(default_factory=WeatherLimits)
-    rei_h: float | None = Field(default=None, ge=0)
-    phi_days: float | None = Field(default=None, ge=0)
-    min_days_between_applications: float | None = Field(default=None, ge=0)
-    crops: list[CropUse] = Field(default_factory=list)
+    rei_h: float | None = Field(default=None, ge=0, le=8760)
+    phi_days: float | None = Field(default=None, ge=0, le=3650)
+    min_days_between_applications: float | None = Field(default=None, ge=0, le=3650)
+    crops: list[CropUse] = Field(default_factory=list, max_length=200)
     price: Price | None = None
-    efficacy: list[Efficacy] = Field(default_factory=list)
-    sources: list[Source] = Field(default_factory=list)
-    notes: str | None = None
+    efficacy: list[Efficacy] = Field(default_factory=list, max_length=500)
+    sources: list[Source] = Field(default_factory=list, max_length=50)
+    notes: str | None = Field(default=None, max_length=10_000)
 
     @model_validator(mode="after")
     def _units_make_sense(self) -> LabelDoc:

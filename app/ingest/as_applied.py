@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from app import budgets
+from app.budgets import MAX_RATE
 from app.domain.units import ACRE_IN_HA, RATE_UNITS, UnitError, canonical_unit, normalise_rate_unit, to_canonical_rate
 from app.geo import reproject, utm_crs_for
 from app.ingest.boundaries import boundary_from_geojson
@@ -106,10 +108,14 @@ def _record(rec: Any, where: str) -> AsAppliedRecord:
         product = product.get("name")
     if not isinstance(product, str) or not product.strip():
         raise InvalidData(f"{where}.product: no product name")
+    if len(product) > 200 or "\x00" in product:
+        raise InvalidData(f"{where}.product: a product name has 1 to 200 characters and no NUL")
     rk, rv = _first(rec, "appliedRate", "applied_rate", "rate", "averageRate")
     if rk is None:
         raise InvalidData(f"{where}: no rate (appliedRate or rate)")
     rate, unit = _quantity(rv, rec.get("rate_unit", rec.get("unit")), f"{where}.{rk}")
+    if rate > MAX_RATE:
+        raise InvalidData(f"{where}.{rk}: {rate:g} is over {MAX_RATE:g}, no label allows that rate")
     unit = rate_unit(unit, f"{where}.{rk}.unit" if isinstance(rv, Mapping) else f"{where}.rate_unit")
     target = None
     tk, tv = _first(rec, "targetRate", "target_rate")
@@ -169,6 +175,8 @@ def parse_as_applied(obj: Any, *, name: str = "as_applied") -> list[AsAppliedRec
             obj = json.loads(obj)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise CorruptFile(f"{name}: not valid JSON ({exc})") from None
+        except RecursionError:
+            raise CorruptFile(f"{name}: the JSON is nested too deeply") from None
     if isinstance(obj, Mapping):
         for key in ("records", "values"):
             if isinstance(obj.get(key), list):
@@ -180,4 +188,5 @@ def parse_as_applied(obj: Any, *, name: str = "as_applied") -> list[AsAppliedRec
         raise UnsupportedFormat(f"{name}: expected a record, a list of records or {{\"records\": [...]}}")
     if not obj:
         raise IngestError(f"{name}: no records")
+    budgets.current().check("import_records", len(obj), f"{name}: records")
     return [_record(r, f"{name}[{i}]") for i, r in enumerate(obj)]

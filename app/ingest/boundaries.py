@@ -29,11 +29,15 @@ from typing import Any
 
 import numpy as np
 import shapely
+from pyogrio import read_info as ogr_read_info
 from pyogrio.errors import DataLayerError, DataSourceError
 from pyogrio.raw import read as ogr_read
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 
+from app import budgets
 from app.domain.vocabulary import FEATURE_KINDS
 from app.geo import GeometryError, parse_geojson, reproject
 from app.ingest.errors import CorruptFile, IngestError, InvalidGeometry, UnsupportedFormat
@@ -93,10 +97,32 @@ def _boundary_doc(geoms: Sequence[BaseGeometry], where: str) -> dict[str, Any]:
     for i, p in enumerate(polys):
         if not p.is_valid:
             raise InvalidGeometry(f"{where}: polygon {i} is invalid: {shapely.is_valid_reason(p)}")
-    merged = polys[0] if len(polys) == 1 else shapely.union_all(polys)
+    merged = polys[0] if len(polys) == 1 else _union(polys)
     if merged.geom_type not in ("Polygon", "MultiPolygon"):
         raise InvalidGeometry(f"{where}: the polygons do not form an area")
     return _checked(_as_geojson(merged), ("Polygon", "MultiPolygon"), where)
+
+
+def _union(polys: Sequence[BaseGeometry]) -> BaseGeometry:
+    """The union of valid polygons, merging only those that touch or overlap.
+
+    A field exported as 100,000 separate cells took 220 s through one
+    ``union_all``; grouping the polygons into connected clusters with an
+    STRtree first makes disjoint parts free and keeps each union small.
+    """
+    arr = np.asarray(polys, dtype=object)
+    left, right = shapely.STRtree(arr).query(arr, predicate="intersects")
+    graph = coo_matrix((np.ones(len(left), dtype=np.int8), (left, right)), shape=(len(arr), len(arr)))
+    n_groups, group = connected_components(graph, directed=False)
+    parts: list[BaseGeometry] = []
+    order = np.argsort(group, kind="stable")
+    bounds = np.flatnonzero(np.diff(group[order])) + 1
+    for members in np.split(order, bounds):
+        piece = arr[members[0]] if len(members) == 1 else shapely.union_all(arr[members])
+        parts.extend(piece.geoms if piece.geom_type == "MultiPolygon" else [piece])
+    if n_groups == 1 and len(parts) == 1:
+        return parts[0]
+    return shapely.MultiPolygon([p for p in parts if p.geom_type == "Polygon" and not p.is_empty])
 
 
 def _feature_doc(kind: Any, fname: Any, geom: BaseGeometry, where: str) -> dict[str, Any]:
@@ -281,11 +307,16 @@ def _read_shapefile_zip(data: bytes | Path, name: str, layer: str | None
             for p in paths:
                 p.rename(Path(tmp) / ("layer" + p.suffix.lower()))
             try:
+                # the record count is in the header: refuse before reading a single shape
+                n_records = int(ogr_read_info(Path(tmp) / "layer.shp")["features"])
+                budgets.current().check("import_records", n_records, f"{name}: records")
                 meta, _fids, wkb, field_data = ogr_read(Path(tmp) / "layer.shp")
             except (DataSourceError, DataLayerError) as exc:
                 raise CorruptFile(f"{name}: {PurePosixPath(stem).name}.shp cannot be read ({exc})") from None
     crs = meta.get("crs")
     geoms = [None if b is None else shapely.from_wkb(b) for b in wkb]
+    n_vertices = int(shapely.get_num_coordinates(np.array([g for g in geoms if g is not None], dtype=object)).sum())
+    budgets.current().check("geometry_vertices", n_vertices, f"{name}: vertices")
     if crs is None:
         xy = np.concatenate([shapely.get_coordinates(g) for g in geoms if g is not None] or [np.empty((0, 2))])
         if len(xy) and (np.abs(xy[:, 0]).max() > 180 or np.abs(xy[:, 1]).max() > 90):

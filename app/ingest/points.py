@@ -20,12 +20,16 @@ from typing import Any
 import numpy as np
 from pyproj import CRS
 
+from app import budgets
 from app.dosing.grid import GridSpec
 from app.geo import transformer
 from app.ingest.errors import CorruptFile, IngestError, InvalidData, InvalidGeometry, UnknownSpecies, UnsupportedFormat
 from app.species import unknown_codes
 
 WGS84 = "EPSG:4326"
+
+MAX_COUNT = 1e6
+"""Most plants one detection may stand for."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,7 @@ class PointDetections:
         xa = np.ascontiguousarray(x, dtype=np.float64)
         ya = np.ascontiguousarray(y, dtype=np.float64)
         n = xa.shape[0]
+        budgets.current().check("detection_points", n, f"{name}: detections")
         if xa.ndim != 1 or ya.shape != xa.shape:
             raise InvalidData(f"{name}: x and y must be 1-D and of one length, got {xa.shape} and {ya.shape}")
         sp = np.asarray(species)
@@ -100,13 +105,18 @@ class PointDetections:
                 raise InvalidData(f"{name}[{i}].confidence: {conf[i]:g} is outside 0..1")
         cnt = _optional(count, n, "count", name)
         if cnt is not None:
-            neg = ~(cnt >= 0)
-            if neg.any():
-                i = int(np.argmax(neg))
-                raise InvalidData(f"{name}[{i}].count: {cnt[i]:g} plants; a count must be 0 or more")
+            # finite and bounded, or one detection's inf/1e38 would poison every density sum after it
+            bad = ~((cnt >= 0) & (cnt <= MAX_COUNT))
+            if bad.any():
+                i = int(np.argmax(bad))
+                raise InvalidData(f"{name}[{i}].count: {cnt[i]:g} plants; a count must be 0 to {MAX_COUNT:g}")
+        size = _optional(size, n, "size", name)
+        if size is not None and not np.isfinite(size).all():
+            i = int(np.argmax(~np.isfinite(size)))
+            raise InvalidData(f"{name}[{i}].size: {size[i]:g} is not a finite number")
         return cls(x=xa, y=ya, crs=crs_obj.to_string() if crs != WGS84 else WGS84, species_codes=codes_t,
                    species_index=inverse.astype(np.int32).reshape(n),
-                   confidence=conf, count=cnt, size=_optional(size, n, "size", name))
+                   confidence=conf, count=cnt, size=size)
 
 
 def _optional(v: Any, n: int, what: str, name: str) -> np.ndarray | None:
@@ -231,12 +241,15 @@ def points_from_geojson(obj: Any, *, name: str = "detections", species_property:
             obj = json.loads(obj)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise CorruptFile(f"{name}: not valid JSON ({exc})") from None
+        except RecursionError:
+            raise CorruptFile(f"{name}: the JSON is nested too deeply") from None
     if not isinstance(obj, Mapping) or obj.get("type") != "FeatureCollection":
         raise UnsupportedFormat(f"{name}: expected a GeoJSON FeatureCollection of Points")
     feats = obj.get("features")
     if not isinstance(feats, list):
         raise UnsupportedFormat(f"{name}.features: expected a list")
     n = len(feats)
+    budgets.current().check("detection_points", n, f"{name}: detections")
     xy = np.empty((n, 2), dtype=np.float64)
     species: list[str] = []
     cols: dict[str, list[Any]] = {confidence_property: [], count_property: [], size_property: []}
@@ -337,6 +350,7 @@ def points_from_csv(data: bytes | str | Iterable[str], *, crs: str | None = None
         raise UnsupportedFormat(f"{name}: no species column; header is {','.join(header)}")
     opt = {k: col(k) for k in ("confidence", "count", "size")}
     rows = [r for r in reader if r and any(c.strip() for c in r)]
+    budgets.current().check("detection_points", len(rows), f"{name}: detections")
     width = len(header)
     for i, r in enumerate(rows):
         if len(r) != width:

@@ -31,6 +31,7 @@ from rasterio.windows import Window, from_bounds
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
+from app import budgets
 from app.dosing.grid import GridSpec
 from app.geo import reproject, utm_crs_for
 from app.ingest.errors import (
@@ -81,11 +82,16 @@ def grid_for_field(boundary_wgs84: BaseGeometry | Mapping[str, Any], cell_size_m
     crs = utm_crs_for(c.x, c.y)
     w, s, e, n = reproject(geom, "EPSG:4326", crs).buffer(margin_m).bounds if margin_m else \
         reproject(geom, "EPSG:4326", crs).bounds
+    # before any rounding: a subnormal cell size makes the cell count infinite, not an integer
+    budgets.current().check("grid_cells", ((e - w) / cell_size_m + 2) * ((n - s) / cell_size_m + 2),
+                            f"cell_size_m: {cell_size_m:g} m cells over the field")
     # the small tolerance keeps an edge already on the lattice from gaining a cell to rounding
     x0 = math.floor(w / cell_size_m + 1e-9) * cell_size_m
     y0 = math.ceil(n / cell_size_m - 1e-9) * cell_size_m
     n_cols = max(1, math.ceil((e - x0) / cell_size_m - 1e-9))
     n_rows = max(1, math.ceil((y0 - s) / cell_size_m - 1e-9))
+    budgets.current().check("grid_cells", n_cols * n_rows,
+                            f"cell_size_m: {cell_size_m:g} m cells over the field ({n_cols} × {n_rows} cells)")
     return GridSpec(crs=crs, x0_m=x0, y0_m=y0, cell_size_m=float(cell_size_m), n_rows=n_rows, n_cols=n_cols)
 
 
@@ -164,6 +170,10 @@ def _source_window(src: Any, grid: GridSpec, name: str) -> tuple[Window, float]:
     row1 = min(src.height, math.ceil(win.row_off + win.height) + 2)
     if col1 <= col0 or row1 <= row0:
         raise NoOverlap(f"{name}: the raster does not overlap the field grid")
+    # Checked before any pixel is read: a sparse 34 KB TIFF can declare 50,000² pixels over a field.
+    budgets.current().check("grid_cells", (col1 - col0) * (row1 - row0),
+                            f"{name}: pixels over the field ({col1 - col0} × {row1 - row0}; resample the raster "
+                            f"coarser)")
     return Window(col0, row0, col1 - col0, row1 - row0), pixel_m
 
 

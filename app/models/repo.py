@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.budgets import MAX_ID
 from app.models.tables import (
     Advice,
     ApiKey,
@@ -109,7 +110,13 @@ def add(session: Session, row: Any) -> Any:
 
 
 def get_owned(session: Session, model: type[Any], org_id: int, row_id: int) -> Any | None:
-    """A row of ``model`` with ``row_id`` if it belongs to ``org_id``."""
+    """A row of ``model`` with ``row_id`` if it belongs to ``org_id``.
+
+    An id no column can hold (< 1 or > :data:`MAX_ID`) names no row: it is
+    answered without a query, which the database would refuse with an overflow.
+    """
+    if not 1 <= row_id <= MAX_ID:
+        return None
     return session.scalar(select(model).where(model.id == row_id, model.org_id == org_id))
 
 

@@ -11,24 +11,29 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.advice import Forecast
 from app.api.deps import Agronomist, Reader, SessionDep
 from app.models import repo
+from app.models.db import WRITE_OPTION
 from app.models.tables import Advice
+from app.pipeline import InputError
 from app.services.advice import generate, llm_config
 from app.services.prescriptions import owned_prescription
 
 router = APIRouter(prefix="/v1/prescriptions", tags=["advice"])
 
-Lang = Literal["en", "fr"]
+Lang = Literal["en", "fr", "de"]  # the locale files in app/advice/locales
 Format = Literal["json", "text", "markdown"]
 
 
 class AdviceRequest(BaseModel):
     """Ask for (new) advice, optionally with an hourly forecast for the weather window."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, json_schema_extra={"examples": [
         {"lang": "fr", "writer": "builtin"}, {"lang": "en"}]})
 
     lang: Lang = "en"
     writer: Literal["auto", "builtin", "llm"] = "auto"
+    units: Literal["metric", "us"] | None = Field(
+        default=None, description="unit system of the advice; default: from the field's country "
+                                  "(US customary for US fields, metric elsewhere)")
     forecast: Forecast | None = Field(default=None, description="hourly wind, gusts, rain, cloud, temperature; "
                                                                  "default: the forecast stored for the field")
 
@@ -54,18 +59,27 @@ def get_advice(prescription_id: int, request: Request, session: SessionDep, call
     row = owned_prescription(session, caller.org_id, prescription_id, caller.field_ids)
     advice = repo.get_advice(session, row.id, lang)
     if advice is None:
-        advice = generate(session, row, llm_config(request.app.state.settings), lang=lang, writer="auto",
-                          forecast=None)
+        # Write in a transaction that takes the write lock first: a read transaction that
+        # upgrades (SQLite) fails with "database is locked" when another request writes.
+        session.rollback()
+        session.connection(execution_options={WRITE_OPTION: True})
+        row = owned_prescription(session, caller.org_id, prescription_id, caller.field_ids)
+        advice = repo.get_advice(session, row.id, lang) or generate(
+            session, row, llm_config(request.app.state.settings), lang=lang, writer="auto", forecast=None)
         session.commit()
     return render(advice, format)
 
 
-@router.post("/{prescription_id}/advice", summary="Write the advice again")
+@router.post("/{prescription_id}/advice", summary="Write the advice again",
+             responses={200: {"content": {"text/plain": {}, "text/markdown": {}}}})
 def post_advice(prescription_id: int, body: AdviceRequest, request: Request, session: SessionDep,
                 caller: Agronomist, format: Annotated[Format, Query()] = "json") -> Response:
     """Write the advice again, e.g. with a forecast for the spray window, and store it."""
     row = owned_prescription(session, caller.org_id, prescription_id, caller.field_ids)
+    if body.writer == "llm" and llm_config(request.app.state.settings) is None:
+        raise InputError("writer: 'llm' needs a language model and none is configured on this server "
+                         "(DOSEWISE_LLM_BASE_URL, DOSEWISE_LLM_MODEL); ask for 'auto' or 'builtin'")
     advice = generate(session, row, llm_config(request.app.state.settings), lang=body.lang, writer=body.writer,
-                      forecast=body.forecast)
+                      forecast=body.forecast, units=body.units)
     session.commit()
     return render(advice, format)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
@@ -23,19 +23,21 @@ def _default_shared() -> list[SharedParameter]:
 class FitRequest(BaseModel):
     """Observations of one or several curves; doses in any one unit (e.g. g/ha)."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, json_schema_extra={"examples": [{
         "dose": [0, 0, 10, 10, 30, 30, 90, 90, 270, 270],
         "response": [4.1, 4.0, 3.7, 3.9, 2.1, 2.4, 1.0, 0.9, 0.7, 0.8],
         "model": "LL.4",
     }]})
 
-    dose: list[float] = Field(min_length=1)
-    response: list[float] = Field(min_length=1)
-    curve: list[str] | None = Field(default=None, description="curve label per observation (e.g. herbicide)")
+    dose: list[Annotated[float, Field(ge=0, le=1e9)]] = Field(min_length=1)
+    response: list[Annotated[float, Field(ge=-1e9, le=1e9)]] = Field(min_length=1)
+    curve: list[Annotated[str, Field(max_length=200)]] | None = Field(
+        default=None, description="curve label per observation (e.g. herbicide)")
     model: Literal["LL.4", "LL.3", "W1.4"] = "LL.4"
     shared: list[SharedParameter] = Field(default_factory=_default_shared,
                                           description="parameters common to all curves")
-    ed_levels: list[float] = Field(default_factory=lambda: [10.0, 50.0, 90.0])
+    ed_levels: list[Annotated[float, Field(gt=0, lt=100)]] = Field(default_factory=lambda: [10.0, 50.0, 90.0],
+                                                                   max_length=20)
     level: float = Field(default=0.95, gt=0, lt=1)
 
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Response
 
 from app.api.deps import Reader, SessionDep
+from app.api.guards import content_disposition, header_text
 from app.export import ExportFile, preflight, render
 from app.export.names import ascii_text
 from app.export.registry import DEFAULT_TOLERANCE_PCT
@@ -41,9 +42,9 @@ def export(prescription_id: int, fmt: str, session: SessionDep, caller: Reader,
     row = owned_prescription(session, caller.org_id, prescription_id, caller.field_ids)
     options: dict[str, object] = {} if layout is None else {"layout": layout}
     out = render(export_job(session, row), fmt, terminal=terminal, **options)
-    headers = {"Content-Disposition": f'attachment; filename="{out.filename}"', **verify_headers(out)}
+    headers = {"Content-Disposition": content_disposition(out.filename), **verify_headers(out)}
     if out.notes:
-        headers["X-Dosewise-Notes"] = ascii_text("; ".join(out.notes), 1000)
+        headers["X-Dosewise-Notes"] = header_text("; ".join(out.notes))
     return Response(content=out.content, media_type=out.media_type, headers=headers)
 
 

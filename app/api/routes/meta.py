@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
@@ -9,16 +11,22 @@ from sqlalchemy import text
 from app import __version__
 
 router = APIRouter(tags=["meta"])
+log = logging.getLogger("dosewise.health")
 
 
 @router.get("/health", summary="Health check")
 def health(request: Request) -> JSONResponse:
-    """200 when the database answers, 503 when it does not."""
+    """200 when the database answers, 503 when it does not.
+
+    The body says only ``ok`` or ``unavailable``: anyone may call this, and a
+    driver's error names hosts, ports and databases. The cause goes to the log.
+    """
     try:
         with request.app.state.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
-    except Exception as exc:  # any driver error means "not healthy"
-        return JSONResponse(status_code=503, content={"status": "unhealthy", "database": str(exc)[:200]})
+    except Exception:  # any driver error means "not healthy"
+        log.warning("health check: the database does not answer", exc_info=True)
+        return JSONResponse(status_code=503, content={"status": "unavailable", "database": "unavailable"})
     return JSONResponse(content={"status": "ok", "database": "ok"})
 
 

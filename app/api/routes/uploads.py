@@ -121,7 +121,7 @@ async def post_weed_geotiff(
     field_id: int, request: Request, session: SessionDep, caller: FieldWriter,
     species: Annotated[str | None, Query(description="EPPO code per band, comma-separated; "
                                                      "default: the band descriptions")] = None,
-    cell_size_m: Annotated[float, Query(gt=0, le=10, description="working grid cell size, m")] = 0.5,
+    cell_size_m: Annotated[float, Query(ge=0.01, le=10, description="working grid cell size, m")] = 0.5,
     resampling: Annotated[str | None, Query(description=f"one of {', '.join(RESAMPLINGS)}; "
                                                         "default: average when downsampling")] = None,
     idempotency_key: IdempotencyKey = None,
@@ -147,7 +147,7 @@ async def post_weed_geotiff(
 
 
 @router.post("/{field_id}/weed-maps/detections", summary="Add a weed map from point detections", status_code=201,
-             openapi_extra={"requestBody": {"content": {
+             openapi_extra={"requestBody": {"required": True, "content": {
                  "application/geo+json": {"schema": {"type": "object", "description": "a GeoJSON FeatureCollection "
                                                      "of Points with species, confidence, count"},
                                           "example": DETECTIONS_EXAMPLE},
@@ -157,7 +157,7 @@ async def post_weed_geotiff(
                                          "2.1009,48.5007,CHEAL,0.7\n"}}}})
 async def post_detections(
     field_id: int, request: Request, session: SessionDep, caller: FieldWriter,
-    cell_size_m: Annotated[float, Query(gt=0, le=10, description="grid cell size, m")] = 1.0,
+    cell_size_m: Annotated[float, Query(ge=0.01, le=10, description="grid cell size, m")] = 1.0,
     min_confidence: Annotated[float | None, Query(ge=0, le=1)] = None,
     weight_by_confidence: bool = True,
     crs: Annotated[str | None, Query(description="CRS of x,y columns in CSV (lon,lat need none)")] = None,
@@ -192,8 +192,8 @@ async def post_detections(
 
 
 @router.post("/{field_id}/applications/import", summary="Import as-applied records", status_code=201,
-             openapi_extra={"requestBody": {"content": {"application/json": {
-                 "schema": {"type": "array", "items": {"type": "object"},
+             openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
+                 "schema": {"type": ["object", "array"],
                             "description": "as-applied records, flat or with {valueAsDouble, unit} quantities"},
                  "example": AS_APPLIED_EXAMPLE}}}})
 async def import_applications(field_id: int, request: Request, session: SessionDep, caller: FieldWriter,

@@ -27,6 +27,12 @@ const DW = (() => {
 
   async function json(path) { return (await request(path)).json(); }
 
+  /* Text for places Leaflet inserts as HTML (tooltips): names come from users and files. */
+  function esc(value) {
+    return String(value ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;",
+                                                            '"': "&quot;", "'": "&#39;" })[c]);
+  }
+
   /* Build an element: el("div", {class: "x", text: "hi", onclick: fn}, [children]). Text only, never HTML. */
   function el(tag, attrs = {}, children = []) {
     const node = document.createElement(tag);
@@ -56,7 +62,8 @@ const DW = (() => {
   function money(v, currency) {
     if (v === null || v === undefined) return "–";
     if (!currency) return num(v, 2);
-    try { return new Intl.NumberFormat(lang, { style: "currency", currency }).format(v); } catch (_e) { return `${num(v, 2)} ${currency}`; }
+    // whole currency units, as the advice writes them ("611 €", "€611")
+    try { return new Intl.NumberFormat(lang, { style: "currency", currency, minimumFractionDigits: 0, maximumFractionDigits: 0 }).format(v); } catch (_e) { return `${num(v, 0)} ${currency}`; }
   }
   function bytes(n) {
     if (n === null || n === undefined) return "–";
@@ -104,5 +111,5 @@ const DW = (() => {
     return map;
   }
 
-  return { key, setKey, clearKey, request, json, el, clear, num, pct, money, bytes, date, signIn, baseMap, ApiError };
+  return { key, setKey, clearKey, request, json, esc, el, clear, num, pct, money, bytes, date, signIn, baseMap, ApiError };
 })();
