@@ -45,7 +45,9 @@ test: $(TEST_STAMP)
 	$(PY) -m pytest -q --doctest-modules app --ignore=app/migrations -p no:cacheprovider
 
 bench: $(RUN_STAMP)
+	$(PIP) install --quiet -c requirements-test.lock -e '.[bench]'
 	$(PY) bench/bench_dosing.py
+	$(PY) bench/bench_e2e.py
 
 lint: $(TEST_STAMP)
 	$(VENV)/bin/ruff check app tests bench scripts

@@ -90,7 +90,7 @@ def docs() -> dict[str, Any]:
 @pytest.fixture
 def app(db_url: str, engine: Engine, connection: Connection) -> Iterator[FastAPI]:
     settings = Settings(database_url=db_url, environment="test", max_body_mb=2.0, max_upload_mb=8.0, log_json=True)
-    application = create_app(settings, engine=engine, migrate=False)
+    application = create_app(settings, engine=engine, migrate=False, run_jobs=False)
     # The app's own session dependency (it commits or rolls back) on the test's transaction:
     # its commits release SAVEPOINTs, the outer transaction is rolled back after the test.
     bound = sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
