@@ -23,7 +23,9 @@ test: $(STAMP)
 	$(PY) -m pytest -q
 
 bench: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[bench]'
 	$(PY) bench/bench_dosing.py
+	$(PY) bench/bench_e2e.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check app tests bench scripts

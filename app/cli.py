@@ -228,7 +228,20 @@ def cmd_prescribe(args: argparse.Namespace) -> int:
     job = ExportJob(prescription=core, field_name=field.name, field_boundary_wgs84=geometry.boundary_wgs84,
                     customer_name=field.customer, farm_name=field.farm, task_name=f"Dosewise {field.name}",
                     no_spray_wgs84=shape(no_spray), features_wgs84=tuple(geometry.features))
-    files = [render(job, fmt, terminal=args.terminal) for fmt in args.format]  # all made before anything is written
+    from app.advice import build_fact_sheet, write_advice
+    from app.advice.facts import catalogue_species_names
+    from app.advice.locales import LANGS
+    from app.advice.tank_plan import unit_system_for
+    from app.domain.prescription import SprayerIn
+
+    # the tank plan uses the sprayer the prescription was made for
+    sprayer = _read_doc(SprayerIn, args.sprayer, "--sprayer") if getattr(args, "sprayer", None) else SprayerIn()
+    if args.lang not in LANGS:
+        print(f"unknown --lang {args.lang!r}; valid languages: {', '.join(LANGS)}", file=sys.stderr)
+        return 2
+    units = unit_system_for(field.country, args.units)
+    files = [render(job, fmt, terminal=args.terminal, **({"lang": args.lang, "units": units} if fmt == "png" else {}))
+             for fmt in args.format]  # all made before anything is written
     out.mkdir(parents=True, exist_ok=True)
     (out / "prescription.json").write_text(json.dumps(result, indent=2, default=float))
     written = [out / "prescription.json"]
@@ -236,6 +249,18 @@ def cmd_prescribe(args: argparse.Namespace) -> int:
         (out / f.filename).write_bytes(f.content)
         written.append(out / f.filename)
     _print_totals(field, labels, core)
+    # Then the advice's own lines (same facts, rounding and units as the API's advice).
+    facts = build_fact_sheet(field=field, labels=labels, summary=core.summary.as_dict(), strategy=strategy.name,
+                             sprayer=sprayer.model_dump(), unit_system=units, wind_from_deg=args.wind_from,
+                             strategy_params=strategy.model_dump(), species_names=catalogue_species_names())
+    advice = write_advice(facts, lang=args.lang, writer="builtin")
+    (out / f"advice.{args.lang}.txt").write_text(advice.text)
+    written.append(out / f"advice.{args.lang}.txt")
+    print(advice.summary)
+    for step in advice.steps:
+        print(f"- {step}")
+    for warning in advice.warnings:
+        print(f"! {warning}")
     for c in core.compliance:
         if c.get("outcome") == "warning":
             print(f"warning: {c['detail']}", file=sys.stderr)
@@ -314,11 +339,14 @@ def build_parser() -> argparse.ArgumentParser:
     rx.add_argument("--format", action="append", default=[], help="export format(s), e.g. geojson, isoxml")
     rx.add_argument("--terminal", help="terminal layout for shapefile exports")
     rx.add_argument("--out", default="prescription-out", help="output folder")
+    rx.add_argument("--lang", default="en", help="language of the advice and the PNG (en, fr, de)")
+    rx.add_argument("--units", choices=["metric", "us"],
+                    help="unit system of what is printed; default: from the field's country (US customary for US)")
     rx.set_defaults(func=cmd_prescribe)
 
     adv = sub.add_parser("advice", help="the farmer's advice for a prescription made from files")
     _document_options(adv)
-    adv.add_argument("--lang", default="en", choices=["en", "fr"], help="language of the advice")
+    adv.add_argument("--lang", default="en", choices=["en", "fr", "de"], help="language of the advice")
     adv.add_argument("--forecast", help="hourly forecast JSON (as PUT /v1/fields/{id}/forecast)")
     adv.add_argument("--output-format", default="text", choices=["text", "markdown"])
     adv.set_defaults(func=cmd_advice)

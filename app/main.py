@@ -15,6 +15,9 @@ from app import logging as dw_logging
 from app.api import errors
 from app.api.guards import JsonGuard
 from app.api.routes import advice, dose_response, exports, fields, meta, prescriptions, products, uploads
+from app.api.routes import jobs as jobs_routes
+from app.jobs.engine import JobEngine
+from app.jobs.runners import RUNNERS, classify
 from app.models.db import make_engine, session_factory
 from app.models.migrate import upgrade
 from app.settings import Settings, get_settings
@@ -32,19 +35,30 @@ WGS84 `[longitude, latitude]`; grids are in a projected CRS in metres.
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None,
-               migrate: bool = True) -> FastAPI:
-    """Build the app; migrations run at start unless ``migrate`` is False."""
+               migrate: bool = True, run_jobs: bool = True) -> FastAPI:
+    """Build the app; migrations run at start unless ``migrate`` is False.
+
+    ``run_jobs`` starts the job relay (and, without a broker, the in-process worker
+    pool) while the app runs; tests bound to a rolled-back transaction turn it off.
+    """
     settings = settings or get_settings()
     budgets.configure(settings.budgets)
     dw_logging.configure(settings.log_level, settings.log_json)
     owns_engine = engine is None
     engine = engine or make_engine(settings.resolved_database_url)
+    jobs = JobEngine(engine, RUNNERS, broker_url=settings.broker_url, queue=settings.job_queue,
+                     threads=settings.job_workers, classify=classify)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        if owns_engine:
-            engine.dispose()
+        if run_jobs:
+            jobs.start()
+        try:
+            yield
+        finally:
+            jobs.stop()
+            if owns_engine:
+                engine.dispose()
 
     if migrate:
         upgrade(settings.resolved_database_url)
@@ -59,9 +73,10 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.engine = engine
     app.state.session_factory = session_factory(engine)
     app.state.write_session_factory = session_factory(engine, write=True)
+    app.state.jobs = jobs
     errors.install(app)
     for router in (meta.router, fields.router, products.router, prescriptions.router, dose_response.router,
-                   uploads.router, exports.router, advice.router, web_routes.router):
+                   uploads.router, exports.router, advice.router, web_routes.router, jobs_routes.router):
         app.include_router(router)
     errors.document_errors(app)
     # Inner first: JsonGuard sees bodies already size-limited (and inflated) by RequestMiddleware.

@@ -40,6 +40,13 @@ class Settings(BaseSettings):
     llm_second_opinion: bool = Field(default=False, description="ask the same model to list contradicting "
                                                                 "instructions before accepting its advice")
     map_tiles_url: str | None = Field(default=None, description="optional background tiles, {z}/{x}/{y}")
+    broker_url: str | None = Field(default=None, description="job broker, amqp://... (RabbitMQ) or redis://...; "
+                                                             "none: an in-process worker pool (embedded)")
+    job_queue: str = Field(default="dosewise", min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$",
+                           description="the broker queue jobs go to")
+    job_threshold_cells: int = Field(default=4_000_000, ge=0, description="prescriptions on weed maps with more "
+                                     "cells than this run as jobs (202 + /v1/jobs/{id}); 0: always")
+    job_workers: int = Field(default=2, ge=1, le=64, description="threads of the in-process worker pool")
     # Per-request budgets (app/budgets.py; README "Limits"): checked before anything is allocated.
     max_grid_cells: int = Field(default=DEFAULT_BUDGETS.grid_cells, gt=0)
     max_species_per_map: int = Field(default=DEFAULT_BUDGETS.species_per_map, gt=0)

@@ -1,9 +1,12 @@
-"""Load: N concurrent clients post 1 ha weed maps (0.5 m cells) to a real server for T seconds.
+"""Load: N concurrent clients post 1 ha weed maps (0.5 m cells) and economic prescriptions on them
+to a real server for T seconds.
 
 Runs the service in a subprocess on 127.0.0.1 against SQLite (a temp file) and,
 when reachable, PostgreSQL (a schema of its own), then checks that every 201
-is exactly one stored weed map: none lost, none doubled (each post carries an
-Idempotency-Key and a share of posts are retried with the same key).
+is exactly one stored weed map or prescription: none lost, none doubled (each
+post carries an Idempotency-Key and a share of posts are retried with the same
+key). Each client alternates: a weed map, then an economic prescription on it
+(``--no-prescriptions``: weed maps only, as before).
 
     .venv/bin/python bench/bench_load.py --clients 32 --seconds 60
 """
@@ -34,8 +37,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from app.models import repo  # noqa: E402
 from app.models.db import make_engine, session_factory  # noqa: E402
 from app.models.migrate import upgrade  # noqa: E402
-from app.models.tables import WeedMap  # noqa: E402
-from tests.api.conftest import CRS, FIELD, X0, Y0  # noqa: E402
+from app.models.tables import Prescription, WeedMap  # noqa: E402
+from tests.api.conftest import CRS, FIELD, LABEL, X0, Y0  # noqa: E402
 
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -67,12 +70,12 @@ def _port() -> int:
         return s.getsockname()[1]
 
 
-def run(url: str, clients: int, seconds: float) -> dict[str, float]:
+def run(url: str, clients: int, seconds: float, prescriptions: bool = True) -> dict[str, float]:
     upgrade(url)
     engine = make_engine(url)
     with session_factory(engine)() as s:
         org = repo.get_or_create_org(s, f"load-{uuid.uuid4().hex[:6]}")
-        _r, key = repo.create_api_key(s, org, "telematics")
+        _r, key = repo.create_api_key(s, org, "agronomist")
         s.commit()
         org_id = org.id
     port = _port()
@@ -91,9 +94,11 @@ def run(url: str, clients: int, seconds: float) -> dict[str, float]:
                 time.sleep(0.2)
         field_ids = [httpx.post(f"{base}/v1/fields", headers=h, json=dict(FIELD, name=f"f{i}"),
                                 timeout=30).json()["id"] for i in range(clients)]
+        product_id = httpx.post(f"{base}/v1/products", headers=h, json=LABEL, timeout=30).json()["id"]
         bodies = [one_ha_map(i) for i in range(8)]
         lat: list[float] = []
         created, replayed, errors = [0], [0], []
+        rx_created, rx_lat = [0], []
         lock = threading.Lock()
         stop = time.monotonic() + seconds
 
@@ -122,6 +127,29 @@ def run(url: str, clients: int, seconds: float) -> dict[str, float]:
                                 replayed[0] += 1
                             elif t == 0:
                                 created[0] += 1
+                    if not prescriptions or time.monotonic() >= stop:
+                        continue
+                    rx_key = uuid.uuid4().hex
+                    rx_tries = 2 if rnd.random() < 0.1 else 1
+                    for t in range(rx_tries):
+                        t0 = time.perf_counter()
+                        try:
+                            r = c.post(f"{base}/v1/prescriptions", headers={**h, "Idempotency-Key": rx_key},
+                                       json={"field_id": field_ids[i], "product_ids": [product_id],
+                                             "strategy": {"name": "economic"}})
+                        except httpx.HTTPError as exc:
+                            with lock:
+                                errors.append(repr(exc))
+                            continue
+                        dt = time.perf_counter() - t0
+                        with lock:
+                            rx_lat.append(dt)
+                            if r.status_code != 201:
+                                errors.append(f"prescription {r.status_code} {r.text[:200]}")
+                            elif r.headers.get("idempotent-replayed"):
+                                replayed[0] += 1
+                            elif t == 0:
+                                rx_created[0] += 1
 
         threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
         t0 = time.perf_counter()
@@ -132,9 +160,15 @@ def run(url: str, clients: int, seconds: float) -> dict[str, float]:
         wall = time.perf_counter() - t0
         with session_factory(engine)() as s:
             stored = s.scalar(select(func.count()).select_from(WeedMap).where(WeedMap.org_id == org_id)) or 0
+            rx_stored = s.scalar(select(func.count()).select_from(Prescription)
+                                 .where(Prescription.org_id == org_id)) or 0
         arr = np.array(lat) if lat else np.array([np.nan])
-        return {"requests": len(lat), "created": created[0], "replayed": replayed[0], "stored": stored,
-                "errors": len(errors), "throughput_rps": len(lat) / wall,
+        rx_arr = np.array(rx_lat) if rx_lat else np.array([np.nan])
+        return {"requests": len(lat) + len(rx_lat), "created": created[0], "replayed": replayed[0], "stored": stored,
+                "rx_requests": len(rx_lat), "rx_created": rx_created[0], "rx_stored": rx_stored,
+                "rx_p50_ms": float(np.percentile(rx_arr, 50) * 1000),
+                "rx_p99_ms": float(np.percentile(rx_arr, 99) * 1000),
+                "errors": len(errors), "throughput_rps": (len(lat) + len(rx_lat)) / wall,
                 "p50_ms": float(np.percentile(arr, 50) * 1000), "p99_ms": float(np.percentile(arr, 99) * 1000),
                 "first_error": errors[0] if errors else ""}
     finally:
@@ -148,6 +182,7 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=32)
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--no-postgres", action="store_true")
+    ap.add_argument("--no-prescriptions", action="store_true", help="weed maps only")
     args = ap.parse_args()
     targets = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -162,13 +197,16 @@ def main() -> None:
                 targets.append(("postgresql", f"{PG}?options=-csearch_path%3D{schema}"))
             except Exception as exc:  # no server: report and go on with SQLite
                 print(f"postgresql skipped: {exc}")
-        print(f"{args.clients} clients x {args.seconds:g} s, 1 ha maps at 0.5 m (2 species, 40,000 cells each)")
+        print(f"{args.clients} clients x {args.seconds:g} s, 1 ha maps at 0.5 m (200 x 200 = 40,000 cells, "
+              f"2 species)" + ("" if args.no_prescriptions else ", each followed by an economic prescription"))
         for name, url in targets:
-            r = run(url, args.clients, args.seconds)
-            ok = r["stored"] == r["created"] and r["errors"] == 0
+            r = run(url, args.clients, args.seconds, prescriptions=not args.no_prescriptions)
+            ok = r["stored"] == r["created"] and r["rx_stored"] == r["rx_created"] and r["errors"] == 0
             print(f"{name:11s} requests {r['requests']:6d}  throughput {r['throughput_rps']:7.1f} req/s  "
                   f"p50 {r['p50_ms']:7.1f} ms  p99 {r['p99_ms']:7.1f} ms  errors {r['errors']}  "
-                  f"created {r['created']} replayed {r['replayed']} stored {r['stored']}  "
+                  f"maps created {r['created']} stored {r['stored']}, prescriptions {r['rx_requests']} requests "
+                  f"(p50 {r['rx_p50_ms']:.0f} ms, p99 {r['rx_p99_ms']:.0f} ms) created {r['rx_created']} "
+                  f"stored {r['rx_stored']}, replayed {r['replayed']}  "
                   f"{'OK: none lost or doubled' if ok else 'MISMATCH ' + r['first_error']}")
         if schema:
             with admin.begin() as conn:

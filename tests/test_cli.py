@@ -29,7 +29,26 @@ def test_prescribe_from_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     with zipfile.ZipFile(next(tmp_path.glob("*.zip"))) as z:
         assert any(n.upper().endswith("TASKDATA.XML") for n in z.namelist())
     out = capsys.readouterr().out
-    assert "saving" in out and "treated" in out
+    # the printed lines are the advice's: same rounding and units as the API and the map
+    assert "spot-spray" in out and "saved" in out and "Tank plan: " in out
+    assert (tmp_path / "advice.en.txt").read_text().startswith("Spray advice: ")
+
+
+def test_prescribe_for_an_iowa_field_prints_acres_gallons_and_mph_first(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ia = DATA_DIR / "sample_fields" / "us-ia-story-county"
+    code = main(["prescribe", "--field", str(ia / "field.json"), "--weed-map", str(ia / "weed_map.json"),
+                 "--label", str(DATA_DIR / "labels" / "enlist-one.json"), "--format", "png", "--out", str(tmp_path)])
+    assert code == 0
+    out = capsys.readouterr().out
+    summary = next(line for line in out.splitlines() if line.startswith("Story County"))
+    assert " acres (" in summary and " ha (" not in summary  # acres first, hectares in brackets
+    assert " gal tank at " in out and " gal per acre" in out and " gal of water" in out
+    assert "10 mph (16 km/h)" in out
+    assert next(tmp_path.glob("*_preview.png")).stat().st_size > 1000
+    bad = main(["prescribe", "--field", str(ia / "field.json"), "--weed-map", str(ia / "weed_map.json"),
+                "--label", str(DATA_DIR / "labels" / "enlist-one.json"), "--lang", "xx", "--out", str(tmp_path)])
+    assert bad == 2 and "valid languages" in capsys.readouterr().err
 
 
 def test_prescribe_reports_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -142,7 +161,7 @@ def test_sprayer_profile_changes_the_prescription(tmp_path: Path, capsys: pytest
     assert b["treated_area_ha"] > a["treated_area_ha"]  # 6 m sections cannot spot-spray as tightly
 
 
-@pytest.mark.parametrize(("lang", "words"), [("en", "Steps:"), ("fr", "Étapes :")])
+@pytest.mark.parametrize(("lang", "words"), [("en", "Steps:"), ("fr", "Étapes\u00a0:"), ("de", "Schritte:")])
 def test_advice_command_in_each_language(lang: str, words: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["advice", "--field", str(IA / "field.json"), "--weed-map", str(IA / "weed_map.json"),
                  "--label", ROUNDUP, "--lang", lang]) == 0

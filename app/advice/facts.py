@@ -14,13 +14,16 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.advice.weather import Forecast, WeatherCheck, check_weather
+from app.advice.tank_plan import TankPlan, UnitSystem, tank_plan, unit_system_for
+from app.advice.weather import GUST_FACTOR, Forecast, WeatherCheck, check_weather, default_wind_max_kmh
 from app.domain.label import LabelDoc
 from app.domain.units import ACRE_IN_HA as ACRE_HA
 from app.domain.units import MILE_IN_KM as MILE_KM
 from app.domain.units import canonical_unit, from_canonical_rate, to_canonical_rate
+from app.dosing.prescribe import Strategy
+from app.dosing.sprayer import SprayerProfile
 
-FACTS_VERSION = "1"
+FACTS_VERSION = "2"
 
 # The unit a label's total is counted in: gallons for US liquid rates, pounds for US solids.
 TOTAL_UNIT: dict[str, str] = {
@@ -36,6 +39,10 @@ KNOWN_PRODUCT_NAMES: tuple[str, ...] = (
     "2,4-D", "Enlist", "Enlist One", "Enlist Duo", "glufosinate", "Liberty", "mesotrione",
     "Callisto", "atrazine",
 )
+
+# "Control" on a label, and in extension trials, means at least 90 % of the weeds killed;
+# below that a species is only suppressed. Used as the target when the strategy sets none.
+DEFAULT_CONTROL_TARGET_PCT = 90.0
 
 # Legacy HRAC letters → the numeric HRAC/WSSA group, so "G" and "9" compare equal.
 _HRAC_LETTERS = {"A": "1", "B": "2", "C1": "5", "C2": "7", "C3": "6", "D": "22", "E": "14",
@@ -88,14 +95,20 @@ class AreaFacts(_Frozen):
     treated_share_pct: float = Field(description="treated area as a share of the field area")
     field_acre: float | None = None
     treated_acre: float | None = None
+    unsprayed_buffer_ha: float = Field(default=0.0, description="field area left unsprayed by buffers, ha")
+    unsprayed_buffer_acre: float | None = None
 
 
 class BufferFacts(_Frozen):
+    """A no-spray buffer of a label. ``all_round``: a downwind buffer laid on every side because the
+    wind direction was not given with the prescription."""
+
     product: str
     kind: str = Field(description="water, lake, well, runoff_entry, ... or 'downwind'")
     distance: float
     unit: str
     metres: float
+    all_round: bool = False
 
 
 class WeatherLimitFacts(_Frozen):
@@ -146,12 +159,25 @@ class ProductFacts(_Frozen):
     crop_max_bbch: int | None = None
 
 
+class AlternativeFacts(_Frozen):
+    """A product of the organisation's catalogue (not in this mix) that controls a species at its maximum rate."""
+
+    product: str
+    group: str = Field(description="numeric HRAC/WSSA mode-of-action group")
+    control_pct: float = Field(description="expected control at the label's maximum rate, %")
+
+
 class SpeciesFacts(_Frozen):
+    """One species found. ``below_target``: expected control under ``target_pct`` (or unknown)."""
+
     code: str
     name: str | None = None
     names: dict[str, str] = Field(default_factory=dict, description="language → common name")
     control_pct: float | None = None
     surviving_plants_m2: float | None = None
+    target_pct: float | None = None
+    below_target: bool = False
+    alternatives: tuple[AlternativeFacts, ...] = ()
 
 
 class RestrictionFacts(_Frozen):
@@ -169,6 +195,10 @@ class RestrictionFacts(_Frozen):
     temp_max_c: float | None = None
     no_inversion: bool = False
     daylight_only: bool = False
+    wind_max_source: str = Field(default="label", description="'label', or 'national_default' when no label in "
+                                                              "the mix sets a wind limit")
+    gust_max_kmh: float | None = Field(default=None, description="gusts above this refuse an hour")
+    gust_max_mph: float | None = None
 
 
 class ResistanceNote(_Frozen):
@@ -185,6 +215,15 @@ class EconomyFacts(_Frozen):
     tank_volume_l: float | None = None
     yield_loss_pct: float | None = None
     yield_loss_broadcast_pct: float | None = None
+    extra_yield_loss_pct: float | None = Field(
+        default=None, description="yield loss of this prescription less that of a broadcast, % of weed-free yield")
+    yield_cost: float | None = Field(
+        default=None, description="value of extra_yield_loss_pct at crop_price_per_t and expected_yield_t_ha, "
+                                  "in ``currency`` (the crop is priced in the herbicide's currency)")
+    net_gain: float | None = Field(default=None, description="money_saved less yield_cost")
+    crop_price_per_t: float | None = None
+    expected_yield_t_ha: float | None = None
+    trades_yield: bool = Field(default=False, description="the strategy saves herbicide at a yield cost")
 
 
 class WarningFact(_Frozen):
@@ -202,7 +241,8 @@ class FactSheet(_Frozen):
     generated_at: datetime
     field: FieldFacts
     strategy: str
-    units: str = Field(description="'us' when a label uses per-acre rates, else 'metric'")
+    units: UnitSystem = Field(description="'us' (acres, gallons, mph first) or 'metric': from the field's country, "
+                                          "or the request's override")
     area: AreaFacts
     products: tuple[ProductFacts, ...]
     species: tuple[SpeciesFacts, ...] = ()
@@ -211,6 +251,7 @@ class FactSheet(_Frozen):
     resistance: tuple[ResistanceNote, ...] = ()
     economy: EconomyFacts
     weather: WeatherCheck | None = None
+    tank_plan: TankPlan | None = None
     warnings: tuple[WarningFact, ...] = ()
     other_names: tuple[str, ...] = Field(
         default=(), description="product/species names NOT in this job; an answer must not use them")
@@ -225,6 +266,48 @@ class FactSheet(_Frozen):
             data["weather"].pop("hours", None)
         return data
 
+    def stated_quantities(self) -> dict[str, list[float]]:
+        """Quantities (by unit key, as ``grounding`` spells them) of the facts added in version 2:
+        tank plan, unsprayed buffer area, yield cost, gust and default wind limits, alternatives."""
+        q: dict[str, list[float]] = {}
+
+        def add(unit: str | None, *values: float | None) -> None:
+            if unit:
+                q.setdefault(unit, []).extend(float(v) for v in values if v is not None)
+
+        a, r, e = self.area, self.restrictions, self.economy
+        add("ha", a.unsprayed_buffer_ha)
+        add("acre", a.unsprayed_buffer_acre, a.field_acre, a.treated_acre)
+        add("km/h", r.gust_max_kmh, r.wind_max_kmh)
+        add("mph", r.gust_max_mph, r.wind_max_mph)
+        add(e.currency, e.yield_cost, e.net_gain, e.money_saved, e.crop_price_per_t)
+        add("%", e.extra_yield_loss_pct, *(s.target_pct for s in self.species),
+            *(x.control_pct for s in self.species for x in s.alternatives))
+        add("t/ha", e.expected_yield_t_ha)
+        if self.weather is not None:
+            # winds in mph as the advice writes them (whole mph), so the check reads them at that precision
+            add("mph", *(round(h.wind_kmh / MILE_KM) for h in self.weather.hours),
+                *(round(h.gust_kmh / MILE_KM) for h in self.weather.hours if h.gust_kmh is not None),
+                *(round(w.wind_kmh_min / MILE_KM) for w in self.weather.windows),
+                *(round(w.wind_kmh_max / MILE_KM) for w in self.weather.windows))
+        t = self.tank_plan
+        if t is not None:
+            add(t.volume_unit, t.tank_volume, t.total_volume, t.total_water)
+            add("L", t.tank_volume_l)
+            add(t.volume_unit, t.carrier_rate)  # worded "150 L per ha", never as a rate unit
+            add("tanks", t.loads, t.full_tanks)
+            for load in (t.full_tank, t.last_tank):
+                if load is not None:
+                    add(t.volume_unit, load.volume, load.water)
+                    add(t.area_unit, load.area)
+                    for p in load.products:
+                        add(p.unit, p.amount)
+                        add(p.canonical_unit, p.amount_canonical)
+            for p in t.total_products:
+                add(p.unit, p.amount)
+                add(p.canonical_unit, p.amount_canonical)
+        return q
+
     @property
     def mandatory_warnings(self) -> tuple[str, ...]:
         return tuple(w.code for w in self.warnings if w.mandatory)
@@ -233,10 +316,27 @@ class FactSheet(_Frozen):
         """Product, active-ingredient and species names this sheet states."""
         names = {p.name for p in self.products}
         names.update(a for p in self.products for a in p.active_ingredients)
+        names.update(a.product for s in self.species for a in s.alternatives)
         for s in self.species:
             names.add(s.code)
             names.update(n for n in [s.name, *s.names.values()] if n)
         return names
+
+
+def catalogue_species_names() -> dict[str, Any]:
+    """EPPO code → ``{lang: common name}`` (first name per language) from the species catalogue.
+
+    >>> catalogue_species_names()["ECHCG"]["de"]
+    'Hühnerhirse'
+    """
+    from app.species import catalogue
+
+    out: dict[str, Any] = {}
+    for code, facts in catalogue().items():
+        names = facts.get("common_names") or {}
+        by_lang = {lang: (v[0] if isinstance(v, list) else v) for lang, v in names.items() if v}
+        out[code] = by_lang or facts.get("scientific_name", code)
+    return out
 
 
 def _get(obj: Any, key: str) -> Any:
@@ -307,7 +407,7 @@ def _species(summary: Mapping[str, Any], species_names: Mapping[str, Any] | None
         by_lang = dict(raw) if isinstance(raw, Mapping) else ({"en": raw} if raw else {})
         out.append(SpeciesFacts(
             code=code, name=by_lang.get("en") or next(iter(by_lang.values()), None), names=by_lang,
-            control_pct=None if control.get(code) is None else round(float(control[code]), 1),
+            control_pct=None if control.get(code) is None else round(float(control[code]), 4),
             surviving_plants_m2=None if surviving.get(code) is None else round(float(surviving[code]), 2),
         ))
     others: list[str] = []
@@ -337,6 +437,56 @@ def _resistance(labels: Sequence[LabelDoc], species: Sequence[SpeciesFacts]) -> 
     return notes
 
 
+DEFAULT_TANK_L = SprayerProfile().tank_l
+DEFAULT_CARRIER_L_HA = SprayerProfile().carrier_l_ha
+
+
+def _control_at_max(lab: LabelDoc, code: str) -> float | None:
+    """Expected control (%) of ``code`` at the label's maximum rate, None without a curve."""
+    try:
+        curve = lab.to_core().efficacy.get(code)
+    except ValueError:
+        return None
+    if curve is None:
+        return None
+    return round(100.0 * (1.0 - float(curve.survival(to_canonical_rate(lab.max_rate, lab.rate_unit)))), 1)
+
+
+def _with_target(s: SpeciesFacts, target_pct: float, others: Sequence[LabelDoc]) -> SpeciesFacts:
+    below = s.control_pct is None or s.control_pct < target_pct - 1e-9
+    alternatives: list[AlternativeFacts] = []
+    if below:
+        for lab in others:
+            c = _control_at_max(lab, s.code)
+            if c is not None and c >= target_pct:
+                # whole per cent, as the advice states it
+                alternatives.append(AlternativeFacts(product=lab.name, group=_group(lab), control_pct=float(round(c))))
+    alternatives.sort(key=lambda a: -a.control_pct)
+    return s.model_copy(update={"target_pct": target_pct, "below_target": below,
+                                "alternatives": tuple(alternatives[:3])})
+
+
+def _economy(summary: Mapping[str, Any], params: Mapping[str, Any], strategy: str, field_ha: float,
+             money: Any, currency: Any) -> EconomyFacts:
+    """Herbicide saved against the yield the extra surviving weeds cost, at the strategy's prices."""
+    loss = _optional(summary, "yield_loss_pct")
+    loss_b = _optional(summary, "yield_loss_broadcast_pct")
+    defaults = Strategy()
+    price = float(params.get("crop_price_per_t", defaults.crop_price_per_t))
+    yield_t_ha = float(params.get("expected_yield_t_ha", defaults.expected_yield_t_ha))
+    extra = cost = net = None
+    trades = False
+    if loss is not None and loss_b is not None and strategy != "broadcast":
+        extra = round(float(loss) - float(loss_b), 1)  # % of yield to one decimal, as the advice states it
+        cost = float(round(max(extra, 0.0) / 100.0 * yield_t_ha * field_ha * price))
+        net = None if money is None else float(round(float(money)) - cost)
+        trades = extra > 0 and cost >= 0.5
+    return EconomyFacts(
+        money_saved=None if money is None else float(round(float(money))), currency=currency,
+        yield_loss_pct=loss, yield_loss_broadcast_pct=loss_b, extra_yield_loss_pct=extra, yield_cost=cost,
+        net_gain=net, crop_price_per_t=price, expected_yield_t_ha=yield_t_ha, trades_yield=trades)
+
+
 def _mph(kmh: float | None, us: bool) -> float | None:
     return None if kmh is None or not us else round(kmh / MILE_KM, 1)
 
@@ -349,7 +499,10 @@ def _strictest(values: Iterable[float | None], pick: Any) -> float | None:
 def build_fact_sheet(*, field: Any, labels: Sequence[LabelDoc], summary: Mapping[str, Any],
                      strategy: str, species_names: Mapping[str, Any] | None = None,
                      forecast: Forecast | None = None, now: datetime | None = None,
-                     other_names: Iterable[str] = ()) -> FactSheet:
+                     other_names: Iterable[str] = (), sprayer: Mapping[str, Any] | None = None,
+                     unit_system: str | None = None, wind_from_deg: float | None = None,
+                     strategy_params: Mapping[str, Any] | None = None,
+                     catalogue: Sequence[LabelDoc] = ()) -> FactSheet:
     """Gather the facts of one prescription for the advice writers.
 
     ``field`` is a ``FieldCreate`` (or anything with ``name``, ``crop``,
@@ -360,6 +513,17 @@ def build_fact_sheet(*, field: Any, labels: Sequence[LabelDoc], summary: Mapping
     codes to a common name or to ``{lang: name}``; codes not among the species
     the summary reports are taken as the catalogue to keep out of the advice.
     ``other_names`` adds product names of the catalogue.
+
+    Added in facts version 2: ``sprayer`` (the prescription's sprayer profile,
+    ``tank_l`` and ``carrier_l_ha`` in litres; default a 3000 L tank) gives the
+    tank plan; ``unit_system`` ("metric" or "us") overrides the one of the
+    field's country; ``wind_from_deg`` is the wind the prescription was laid
+    for (``None``: downwind buffers were laid all round); ``strategy_params``
+    (the stored strategy: ``control_target``, ``crop_price_per_t``,
+    ``expected_yield_t_ha``) set the control target and price the yield;
+    ``catalogue`` (the organisation's labels) names products that would
+    control a species this mix leaves below its target. Forecast hours
+    before ``now`` (default: the current time) are ignored.
 
     >>> from app.advice.examples import example_inputs
     >>> facts = build_fact_sheet(**example_inputs())
@@ -375,7 +539,13 @@ def build_fact_sheet(*, field: Any, labels: Sequence[LabelDoc], summary: Mapping
     field_ha = float(summary["field_area_ha"])
     treated_ha = float(summary["treated_area_ha"])
     sprayable_ha = float(summary.get("sprayable_area_ha", field_ha))
-    us = any(lab.rate_unit.endswith("/acre") for lab in labels)
+    country = _get(field, "country")
+    if unit_system is None and not country:
+        unit_system = "us" if any(lab.rate_unit.endswith("/acre") for lab in labels) else "metric"
+    system = unit_system_for(country, unit_system)
+    us = system == "us"
+    now = now or datetime.now(UTC)
+    params = dict(strategy_params or {})
     crop = str(_get(field, "crop"))
     bbch = _get(field, "growth_stage_bbch")
     fixed_rates = _optional(summary, "rates")
@@ -410,10 +580,11 @@ def build_fact_sheet(*, field: Any, labels: Sequence[LabelDoc], summary: Mapping
             canonical_unit=canon, rate_is_average=average, min_rate=lab.min_rate, max_rate=lab.max_rate,
             max_season_rate=lab.max_season_rate, within_label=within,
             total=round(total, 4), total_unit=total_unit, total_canonical=round(totals[k], 4),
-            broadcast_total=round(bcast, 4), saved=round(bcast - total, 4), saving_pct=round(saving[k], 1),
+            broadcast_total=round(bcast, 4), saved=round(bcast - total, 4), saving_pct=round(saving[k], 4),
             price=lab.price.amount if lab.price else None, price_per=lab.price.per if lab.price else None,
             currency=lab.price.currency if lab.price else None,
-            money_saved=round((broadcast[k] - totals[k]) * lab.price.amount, 2) if lab.price else None,
+            # money in whole units, as every output writes it (one rounding step)
+            money_saved=float(round((broadcast[k] - totals[k]) * lab.price.amount)) if lab.price else None,
             rei_h=lab.rei_h, phi_days=lab.phi_days,
             min_days_between_applications=lab.min_days_between_applications,
             weather=WeatherLimitFacts(
@@ -429,7 +600,7 @@ def build_fact_sheet(*, field: Any, labels: Sequence[LabelDoc], summary: Mapping
         if lab.downwind_buffer is not None and lab.downwind_buffer.distance > 0:
             d = lab.downwind_buffer
             buffers.append(BufferFacts(product=lab.name, kind="downwind", distance=d.distance, unit=d.unit,
-                                       metres=round(d.metres, 3)))
+                                       metres=round(d.metres, 3), all_round=wind_from_deg is None))
         if not within:
             warnings.append(WarningFact(code="rate_outside_label", mandatory=True, products=(lab.name,)))
         if on_label is False:
@@ -438,11 +609,19 @@ def build_fact_sheet(*, field: Any, labels: Sequence[LabelDoc], summary: Mapping
             warnings.append(WarningFact(code="stage_beyond_label", mandatory=True, products=(lab.name,)))
 
     species, catalogue_others = _species(summary, species_names)
+    target = params.get("control_target") if strategy == "target_efficacy" else None
+    target_pct = DEFAULT_CONTROL_TARGET_PCT if target is None else round(100.0 * float(target), 1)
+    in_mix = {lab.name for lab in labels}
+    # only labels registered for this crop (and country, when both say) may be offered as partners
+    usable = [lab for lab in catalogue if lab.name not in in_mix and crop in {c.crop for c in lab.crops}
+              and (not lab.country or not country or lab.country.upper() == str(country).upper())]
+    species = [_with_target(s, target_pct, usable) for s in species]
     stated = {p.name.lower() for p in products} | {a.lower() for p in products for a in p.active_ingredients}
     others = [
         name for name in dict.fromkeys([*KNOWN_PRODUCT_NAMES, *other_names, *catalogue_others])
         if not any(name.lower() in s or s in name.lower() for s in stated)
         and name not in {s.code for s in species}
+        and not any(name.lower() in a.product.lower() for s in species for a in s.alternatives)
     ]
 
     labs_w = [lab.weather for lab in labels]
@@ -457,9 +636,15 @@ def build_fact_sheet(*, field: Any, labels: Sequence[LabelDoc], summary: Mapping
         temp_max_c=_strictest((w.temp_max_c for w in labs_w), min),
         no_inversion=any(w.no_inversion for w in labs_w), daylight_only=any(w.daylight_only for w in labs_w),
     )
+    source = "label"
+    if restrictions.wind_max_kmh is None:
+        restrictions = restrictions.model_copy(update={"wind_max_kmh": default_wind_max_kmh(country)})
+        source = "national_default"
+    gust = float(round(restrictions.wind_max_kmh * GUST_FACTOR)) if restrictions.wind_max_kmh else None
     restrictions = restrictions.model_copy(update={
         "wind_min_mph": _mph(restrictions.wind_min_kmh, us),
-        "wind_max_mph": _mph(restrictions.wind_max_kmh, us)})
+        "wind_max_mph": _mph(restrictions.wind_max_kmh, us), "wind_max_source": source,
+        "gust_max_kmh": gust, "gust_max_mph": None if gust is None or not us else float(round(gust / MILE_KM))})
 
     moneys = [p.money_saved for p in products]
     currencies = {p.currency for p in products}
@@ -467,41 +652,54 @@ def build_fact_sheet(*, field: Any, labels: Sequence[LabelDoc], summary: Mapping
     currency = _optional(summary, "currency")
     if money is None and None not in moneys and len(currencies) == 1:
         money, currency = sum(m for m in moneys if m is not None), next(iter(currencies))
-    economy = EconomyFacts(
-        money_saved=None if money is None else round(float(money), 2), currency=currency,
-        tank_loads=_optional(summary, "tank_loads"), tank_volume_l=_optional(summary, "tank_volume_l"),
-        yield_loss_pct=_optional(summary, "yield_loss_pct"),
-        yield_loss_broadcast_pct=_optional(summary, "yield_loss_broadcast_pct"),
-    )
+    if currency is None and len(currencies) == 1:
+        currency = next(iter(currencies))
+    economy = _economy(summary, params, strategy, field_ha, money, currency)
 
-    weather = check_weather(forecast, labels, now=now) if forecast is not None else None
+    spray_l = float(summary.get("spray_volume_l") or 0.0)
+    tank_l = float((sprayer or {}).get("tank_l") or _optional(summary, "tank_volume_l") or DEFAULT_TANK_L)
+    if spray_l <= 0 and treated_ha > 0:
+        spray_l = treated_ha * float((sprayer or {}).get("carrier_l_ha") or DEFAULT_CARRIER_L_HA)
+    plan = tank_plan(spray_volume_l=spray_l, treated_ha=treated_ha, tank_l=tank_l, unit_system=system,
+                     products=[(lab.name, totals[k], canonical_unit(lab.rate_unit).split("/")[0], lab.rate_unit)
+                               for k, lab in enumerate(labels)])
+    economy = economy.model_copy(update={"tank_loads": plan.loads, "tank_volume_l": tank_l})
+
+    weather = check_weather(forecast, labels, now=now, country=country) if forecast is not None else None
     if buffers:
         warnings.append(WarningFact(code="buffers", mandatory=True,
                                     products=tuple(dict.fromkeys(b.product for b in buffers))))
-    if restrictions.rei_h is not None:
-        warnings.append(WarningFact(code="reentry", mandatory=True,
-                                    products=tuple(lab.name for lab in labels if lab.rei_h is not None)))
+    # Re-entry and pre-harvest lines are always there: "check the label" when the label document lacks them.
+    warnings.append(WarningFact(code="reentry", mandatory=True,
+                                products=tuple(lab.name for lab in labels if lab.rei_h is not None)))
     warnings.append(WarningFact(code="weather", mandatory=True))
     if weather is not None and not weather.windows:
         warnings.append(WarningFact(code="no_spray_window", mandatory=True))
-    if restrictions.phi_days is not None:
-        warnings.append(WarningFact(code="harvest_interval", mandatory=False))
+    warnings.append(WarningFact(code="harvest_interval", mandatory=True,
+                                products=tuple(lab.name for lab in labels if lab.phi_days is not None)))
+    if any(s.below_target for s in species):
+        warnings.append(WarningFact(code="below_target", mandatory=True))
+    if economy.trades_yield:
+        warnings.append(WarningFact(code="yield_cost", mandatory=True))
     resistance = _resistance(labels, species)
     warnings.append(WarningFact(code="resistance", mandatory=False,
                                 products=tuple(dict.fromkeys(p for r in resistance for p in r.products))))
 
     return FactSheet(
-        generated_at=now or datetime.now(UTC),
+        generated_at=now,
         field=FieldFacts(name=str(_get(field, "name")), crop=crop,
                          growth_stage_bbch=None if bbch is None else int(bbch),
                          country=_get(field, "country")),
-        strategy=strategy, units="us" if us else "metric",
+        strategy=strategy, units=system,
         area=AreaFacts(
             field_ha=round(field_ha, 4), sprayable_ha=round(sprayable_ha, 4), treated_ha=round(treated_ha, 4),
-            treated_share_pct=round(100.0 * treated_ha / field_ha, 1) if field_ha > 0 else 0.0,
+            treated_share_pct=round(100.0 * treated_ha / field_ha, 4) if field_ha > 0 else 0.0,
             field_acre=round(field_ha / ACRE_HA, 3) if us else None,
-            treated_acre=round(treated_ha / ACRE_HA, 3) if us else None),
+            treated_acre=round(treated_ha / ACRE_HA, 3) if us else None,
+            unsprayed_buffer_ha=round(max(field_ha - sprayable_ha, 0.0), 4),
+            unsprayed_buffer_acre=round(max(field_ha - sprayable_ha, 0.0) / ACRE_HA, 3) if us else None),
         products=tuple(products), species=tuple(species), buffers=tuple(buffers),
         restrictions=restrictions, resistance=tuple(resistance), economy=economy, weather=weather,
+        tank_plan=plan,
         warnings=tuple(warnings), other_names=tuple(others),
     )

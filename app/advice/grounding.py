@@ -32,6 +32,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 
 from app.advice.builtin import AdviceParts
 from app.advice.fact_text import DECIMALS, PLACEHOLDER, fact_table
@@ -240,7 +241,8 @@ def _words_only(text: str) -> str:
 def _mask_names(text: str, f: FactSheet) -> str:
     """``text`` with the field's, products' and actives' names blanked out (same length): a name may
     carry digits and a unit ("AAtrex 4L", "Liberty 280 SL") that are no quantity."""
-    names = {f.field.name, *(p.name for p in f.products), *(a for p in f.products for a in p.active_ingredients)}
+    names = {f.field.name, *(p.name for p in f.products), *(a for p in f.products for a in p.active_ingredients),
+             *(a.product for s in f.species for a in s.alternatives)}
     for name in sorted(names, key=len, reverse=True):
         text = re.sub(re.escape(name), lambda m: " " * len(m.group(0)), text, flags=re.IGNORECASE)
     return text
@@ -429,12 +431,24 @@ def _sheet_numbers(f: FactSheet) -> list[float]:
     return out
 
 
+@lru_cache(maxsize=8)
+def _date_re(lang: str) -> re.Pattern[str]:
+    """Day numbers and years written beside a month name of ``lang`` (CLDR): dates, not quantities."""
+    from babel.dates import get_month_names
+
+    months = {n for width in ("abbreviated", "wide") for n in get_month_names(width, locale=lang).values()}
+    alt = "|".join(re.escape(m.rstrip(".")) for m in sorted(months, key=len, reverse=True))
+    return re.compile(rf"\d{{1,2}}\.?\s+(?:{alt})\.?(?:\s+\d{{4}})?|(?:{alt})\.?\s+\d{{1,2}}(?:,\s+\d{{4}})?",
+                      re.IGNORECASE)
+
+
 def _check_bare_numbers(text: str, f: FactSheet, lang: str) -> list[Problem]:
     """Numbers without a unit ("go up to 2 on dense patches") must still be numbers of the sheet;
     small counts (up to 10) pass."""
     masked = _mask_names(text, f)  # same length: positions hold in both
     taken = [m.span() for m in _quantity_re(lang).finditer(masked)] + [m.span() for m in _CLOCK_RE.finditer(text)]
     taken += [m.span() for m in PLACEHOLDER.finditer(text)]
+    taken += [m.span() for m in _date_re(lang).finditer(text)]  # "Thu, Jun 13, 2024", "13. Juni 2024"
     known = _sheet_numbers(f)
     problems = []
     for m in re.finditer(_BARE.get(lang, _BARE["en"]), masked):
@@ -477,7 +491,8 @@ def _clause_at(text: str, pos: int) -> str:
 
 
 _BARE = {"en": r"(?<![\w.,\-])\d+(?:\.\d+)?(?![\w\-]|[.,]\d)",
-         "fr": r"(?<![\w.,\-])\d+(?:,\d+)?(?![\w\-]|[.,]\d)",
+         # French groups thousands with a (narrow) no-break space: "1 763 $US" is one number
+         "fr": r"(?<![\w.,\-\u202f\u00a0])(?:\d{1,3}(?:[\u202f\u00a0]\d{3})+|\d+)(?:,\d+)?(?![\w\-]|[.,]\d)",
          "de": r"(?<![\w.,\-])\d+(?:,\d+)?(?![\w\-]|[.,]\d)"}
 
 
@@ -487,6 +502,7 @@ def _check_times(text: str, f: FactSheet) -> list[Problem]:
         return f"{int(h):02d}:{m}"
 
     pairs: set[tuple[str, str]] = set()
+    refused: set[tuple[str, str]] = set()
     singles: set[str] = set()
     if f.weather is not None:
         for w in f.weather.windows:
@@ -496,17 +512,19 @@ def _check_times(text: str, f: FactSheet) -> list[Problem]:
                 pairs.add((f"{d.sunrise:%H:%M}", f"{d.sunset:%H:%M}"))
             singles.update(f"{t:%H:%M}" for t in (d.sunrise, d.sunset) if t is not None)
         for b in getattr(f.weather, "refused_blocks", ()):  # hours refused, with their reasons
-            pairs.add((f"{b.start:%H:%M}", f"{b.end:%H:%M}"))
+            refused.add((f"{b.start:%H:%M}", f"{b.end:%H:%M}"))
         end = getattr(f.weather, "forecast_end", None)
         if end is not None:
             singles.add(f"{end:%H:%M}")
-    singles.update(t for p in pairs for t in p)
+    singles.update(t for p in pairs | refused for t in p)
     problems = []
     in_ranges: set[tuple[int, int]] = set()
     for m in _CLOCK_RANGE.finditer(text):
         a, b = hhmm(m.group(1)), hhmm(m.group(2))
         in_ranges.update({m.span(1), m.span(2)})
-        if (a, b) not in pairs:
+        # a ruled-out block is stated with its reason in brackets ("07:00–09:00 (rain)"), never as a window
+        reasoned = (a, b) in refused and text[m.end():].lstrip().startswith("(")
+        if (a, b) not in pairs and not reasoned:
             problems.append(Problem("time_not_in_facts", f"{m.group(0)!r} is not one spray window", "window"))
     for m in _CLOCK_RE.finditer(text):
         if m.span(1) not in in_ranges and hhmm(m.group(1)) not in singles:
@@ -566,7 +584,9 @@ def check_answer(parts: AdviceParts, facts: FactSheet, lang: str, *, names: Name
     for stray in re.findall(r"\{[^{}]*\}", PLACEHOLDER.sub("", text)):
         problems.append(Problem("unknown_fact", stray, "placeholder"))
 
-    sep = r"\d+\.\d+" if lang in ("fr", "de") else r"\d+,(?:\d{1,2}|\d{4,})(?!\d)"
+    # German groups thousands with "." (3.000 L): only 1-2 decimals after a point are a wrong separator there
+    sep = (r"\d+\.\d+" if lang == "fr" else r"\d+\.\d{1,2}(?!\d)" if lang == "de"
+           else r"\d+,(?:\d{1,2}|\d{4,})(?!\d)")
     for m in re.finditer(rf"(?<![\w.,])({sep})\s*(?:{_UNITS_RE})(?![\w/])", text, re.IGNORECASE):
         if not _CLOCK_RE.fullmatch(m.group(1)):
             problems.append(Problem("wrong_decimal_separator", m.group(0), "number_format"))

@@ -3,7 +3,10 @@
 An hour is allowed when no label in the mix forbids it. Reasons (codes, so any
 language can word them):
 
-``too_windy``   mean wind above a label's ``wind_max_kmh``;
+``too_windy``   mean wind above a label's ``wind_max_kmh``, or above the national
+                default (:data:`DEFAULT_WIND_MAX_KMH`) when no label in the mix sets one;
+``gusty``       gusts above :data:`GUST_FACTOR` times that wind limit (a label's
+                mean-wind limit means little in 48 km/h gusts);
 ``too_calm``    wind below a label's ``wind_min_kmh``;
 ``inversion``   wind below 3 km/h with at most 25 % cloud from 1 h before
                 sunset to 1 h after sunrise (DOMAIN.md section 6);
@@ -33,6 +36,14 @@ from app.domain.label import LabelDoc
 INVERSION_WIND_KMH = 3.0
 INVERSION_MAX_CLOUD_PCT = 25.0
 INVERSION_MARGIN = timedelta(hours=1)
+# Mean-wind limits when no label in the mix sets one, km/h. FR: arrêté du 4 mai 2017 (no spraying
+# above 3 Beaufort, 19 km/h); US: 10 mph, the usual label limit (DOMAIN.md section 6); GB: the
+# Code of Practice's "force 3" (19 km/h); DE: the JKI good-practice 5 m/s (18 km/h). Others: 19.
+DEFAULT_WIND_MAX_KMH: dict[str, float] = {"FR": 19.0, "US": 16.1, "GB": 19.0, "DE": 18.0}
+FALLBACK_WIND_MAX_KMH = 19.0
+# Gusts may exceed the mean-wind limit by half before the hour is refused (the service's rule:
+# labels limit the mean wind, and gusts of 1.5x the mean are ordinary turbulence).
+GUST_FACTOR = 1.5
 RAIN_MIN_MM = 0.1  # less than this in an hour counts as dry (forecast trace values)
 _HOUR = timedelta(hours=1)
 _ZENITH_DEG = 90.833
@@ -127,6 +138,15 @@ def compass_point(deg: float) -> str:
     return COMPASS_POINTS[int(((deg % 360) + 22.5) // 45) % 8]
 
 
+def default_wind_max_kmh(country: str | None) -> float:
+    """The national mean-wind limit (km/h) that holds when no label sets one.
+
+    >>> default_wind_max_kmh("FR"), default_wind_max_kmh(None)
+    (19.0, 19.0)
+    """
+    return DEFAULT_WIND_MAX_KMH.get((country or "").upper(), FALLBACK_WIND_MAX_KMH)
+
+
 class HourReason(_Frozen):
     """Why an hour is refused; ``product`` is the label that forbids it (``None``: general rule)."""
 
@@ -168,6 +188,16 @@ class SprayWindow(_Frozen):
     downwind_buffers: tuple[DownwindBuffer, ...] = ()
 
 
+class RefusedBlock(_Frozen):
+    """Contiguous refused hours ``[start, end)`` sharing the same reasons (codes, most frequent first)."""
+
+    start: datetime
+    end: datetime
+    hours: int
+    reasons: tuple[str, ...]
+    products: tuple[str, ...] = ()
+
+
 class SunDay(_Frozen):
     date: date
     sunrise: datetime | None
@@ -183,6 +213,12 @@ class WeatherCheck(_Frozen):
     windows: tuple[SprayWindow, ...]
     sun: tuple[SunDay, ...]
     refused_by: dict[str, int] = Field(description="reason code → number of refused hours")
+    refused_blocks: tuple[RefusedBlock, ...] = ()
+    wind_max_kmh: float | None = Field(default=None, description="the mean-wind limit applied (label or national)")
+    wind_max_source: str = "label"
+    gust_max_kmh: float | None = None
+    skipped_past_hours: int = Field(default=0, description="forecast hours before 'now', ignored")
+    forecast_end: datetime | None = None
 
     @property
     def next_window(self) -> SprayWindow | None:
@@ -226,8 +262,11 @@ def _mean_direction(degs: Sequence[float]) -> float:
 
 
 def check_weather(forecast: Forecast, labels: Sequence[LabelDoc], *,
-                  now: datetime | None = None) -> WeatherCheck:
+                  now: datetime | None = None, country: str | None = None) -> WeatherCheck:
     """Judge each forecast hour from ``now`` on against every label's weather limits.
+
+    Hours that end before ``now`` are skipped (counted in ``skipped_past_hours``).
+    When no label sets a wind limit, the national default of ``country`` applies.
 
     Times come back in the forecast's own time zone (that of its first hour).
 
@@ -246,9 +285,14 @@ def check_weather(forecast: Forecast, labels: Sequence[LabelDoc], *,
     hours = forecast.hours
     end_of_forecast = hours[-1].time + _HOUR
     rainy = [h.rain_mm >= RAIN_MIN_MM for h in hours]
+    label_limits = [lab.weather.wind_max_kmh for lab in labels if lab.weather.wind_max_kmh is not None]
+    wind_max = min(label_limits) if label_limits else default_wind_max_kmh(country)
+    gust_max = float(round(wind_max * GUST_FACTOR))  # whole km/h, as the advice states it
     verdicts: list[HourVerdict] = []
+    skipped = 0
     for i, h in enumerate(hours):
         if now is not None and h.time + _HOUR <= now:
+            skipped += 1
             continue
         t = h.time.astimezone(tz)
         in_daylight, dusk_to_dawn = _daylight(t, days[t.date()], forecast.lat)
@@ -257,6 +301,10 @@ def check_weather(forecast: Forecast, labels: Sequence[LabelDoc], *,
             reasons.append(HourReason(code="inversion", limit=INVERSION_WIND_KMH))
         if rainy[i]:
             reasons.append(HourReason(code="raining"))
+        if not label_limits and h.wind_kmh > wind_max:
+            reasons.append(HourReason(code="too_windy", limit=wind_max))
+        if h.gust_kmh is not None and h.gust_kmh > gust_max:
+            reasons.append(HourReason(code="gusty", limit=gust_max))
         for lab in labels:
             w = lab.weather
             if w.wind_max_kmh is not None and h.wind_kmh > w.wind_max_kmh:
@@ -289,7 +337,32 @@ def check_weather(forecast: Forecast, labels: Sequence[LabelDoc], *,
         lat=forecast.lat, lon=forecast.lon, hours=tuple(verdicts),
         windows=tuple(_windows(verdicts, _downwind_buffers(labels))),
         sun=tuple(days[d] for d in sorted(days)), refused_by=refused,
+        refused_blocks=tuple(_refused_blocks(verdicts)), wind_max_kmh=wind_max,
+        wind_max_source="label" if label_limits else "national_default", gust_max_kmh=gust_max,
+        skipped_past_hours=skipped, forecast_end=end_of_forecast.astimezone(tz),
     )
+
+
+def _refused_blocks(verdicts: Sequence[HourVerdict]) -> list[RefusedBlock]:
+    """Refused hours grouped into runs with the same set of reasons, so advice can say why per block."""
+    out: list[RefusedBlock] = []
+    run: list[HourVerdict] = []
+
+    def key(v: HourVerdict) -> tuple[str, ...]:
+        return tuple(sorted(dict.fromkeys(r.code for r in v.reasons)))
+
+    for v in [*verdicts, None]:
+        if v is not None and not v.allowed and (not run or (key(v) == key(run[-1])
+                                                           and v.time - run[-1].time == _HOUR)):
+            run.append(v)
+            continue
+        if run:
+            codes = list(dict.fromkeys(r.code for r in run[0].reasons))
+            products = tuple(dict.fromkeys(r.product for x in run for r in x.reasons if r.product))
+            out.append(RefusedBlock(start=run[0].time, end=run[-1].time + _HOUR, hours=len(run),
+                                    reasons=tuple(codes), products=products))
+        run = [v] if v is not None and not v.allowed else []
+    return out
 
 
 def _windows(verdicts: Sequence[HourVerdict], downwind: tuple[DownwindBuffer, ...]) -> list[SprayWindow]:

@@ -183,3 +183,29 @@ class Application(Base):
     applied_at: Mapped[datetime] = mapped_column(UTCDateTime())
     source: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Job(Base):
+    """Heavy work done off the request path (see app/jobs/). The row is the job's truth: the
+    broker's message only says "look at job <id>", so a lost or repeated message loses or
+    doubles nothing."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    # queued -> running -> succeeded | failed; queued/running -> cancelled
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    progress_pct: Mapped[int] = mapped_column(Integer, default=0)
+    request: Mapped[dict[str, Any]] = mapped_column(JSON)
+    result_id: Mapped[int | None] = mapped_column(Integer)
+    result_url: Mapped[str | None] = mapped_column(String(200))
+    error: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    worker: Mapped[str | None] = mapped_column(String(100))  # host:pid of the attempt that claimed it last
+    # transactional outbox: null until the message is handed to the broker
+    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

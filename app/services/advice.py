@@ -14,13 +14,13 @@ from sqlalchemy.orm import Session
 
 from app.advice import Advice as AdviceText
 from app.advice import FactSheet, Forecast, LLMConfig, build_fact_sheet, write_advice
+from app.advice.facts import catalogue_species_names
 from app.domain.errors import NotFound
 from app.domain.label import LabelDoc
 from app.models import repo
 from app.models.tables import Advice, Prescription, Product
 from app.models.tables import Field as FieldRow
 from app.settings import Settings
-from app.species import catalogue
 
 
 def llm_config(settings: Settings) -> LLMConfig | None:
@@ -34,26 +34,34 @@ def llm_config(settings: Settings) -> LLMConfig | None:
 
 
 def _species_names() -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for code, facts in catalogue().items():
-        names = facts.get("common_names") or {}
-        by_lang = {lang: (v[0] if isinstance(v, list) else v) for lang, v in names.items() if v}
-        out[code] = by_lang or facts.get("scientific_name", code)
-    return out
+    return catalogue_species_names()
 
 
-def fact_sheet(session: Session, row: Prescription, *, forecast: Forecast | None) -> FactSheet:
-    """The facts of a stored prescription (reads only); the field's stored forecast when none is given."""
+def fact_sheet(session: Session, row: Prescription, *, forecast: Forecast | None,
+               units: str | None = None) -> FactSheet:
+    """The facts of a stored prescription (reads only); the field's stored forecast when none is given.
+
+    The organisation's other labels are the catalogue a species left below its control target is
+    matched against; ``units`` overrides the unit system of the field's country.
+    """
     field = repo.get_owned(session, FieldRow, row.org_id, row.field_id)
     if field is None:  # pragma: no cover - prescriptions keep their field (ON DELETE CASCADE)
         raise NotFound(f"field {row.field_id} of prescription {row.id} not found")
     if forecast is None and field.forecast is not None:
         forecast = Forecast.model_validate(field.forecast)
     labels = [LabelDoc.model_validate(lab) for lab in row.labels]
+    org_products = repo.list_owned(session, Product, row.org_id, limit=500)
+    catalogue_labels = []
+    for p in org_products:
+        try:
+            catalogue_labels.append(LabelDoc.model_validate(p.label))
+        except ValueError:  # a stored label an older schema accepted: it just offers no alternative
+            continue
     return build_fact_sheet(field=field, labels=labels, summary=row.summary,
                             strategy=str(row.strategy.get("name")), species_names=_species_names(),
-                            forecast=forecast,
-                            other_names=[p.name for p in repo.list_owned(session, Product, row.org_id, limit=500)])
+                            forecast=forecast, other_names=[p.name for p in org_products],
+                            sprayer=row.sprayer, wind_from_deg=row.wind_from_deg, strategy_params=row.strategy,
+                            catalogue=catalogue_labels, unit_system=units)
 
 
 def word(facts: FactSheet, *, lang: str, writer: str, llm: LLMConfig | None) -> AdviceText:
@@ -75,7 +83,7 @@ def store(session: Session, prescription_id: int, lang: str, text: AdviceText, f
 
 
 def generate(session: Session, row: Prescription, llm: LLMConfig | None, *, lang: str, writer: str,
-             forecast: Forecast | None) -> Advice:
+             forecast: Forecast | None, units: str | None = None) -> Advice:
     """Facts, words and store in one go (for callers without a slow model or a shared database)."""
-    facts = fact_sheet(session, row, forecast=forecast)
+    facts = fact_sheet(session, row, forecast=forecast, units=units)
     return store(session, row.id, lang, word(facts, lang=lang, writer=writer, llm=llm), facts)

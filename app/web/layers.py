@@ -25,6 +25,7 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from app.dosing.grid import GridSpec
+from app.export.palette import RATE_RAMP, UNSPRAYED_COLOUR, ramp_index
 from app.geo import transformer
 
 WEB_MERCATOR = "EPSG:3857"
@@ -36,9 +37,6 @@ DENSITY_EDGES_PLANTS_M2: tuple[float, ...] = (1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 1
 DENSITY_COLOURS: tuple[str, ...] = (
     "#fff3b0", "#fed976", "#feb24c", "#fd8d3c", "#fc4e2a", "#e31a1c", "#bd0026", "#800026",
 )
-# Rates from low to high (fraction of the label maximum); unsprayed cells are grey.
-RATE_RAMP: tuple[str, ...] = ("#c7e9b4", "#7fcdbb", "#41b6c4", "#1d91c0", "#225ea8", "#0c2c84")
-UNSPRAYED_COLOUR = "#bdbdbd"
 
 
 @dataclass(frozen=True)
@@ -164,22 +162,84 @@ def rate_colour(rate: float, max_rate: float) -> str:
     """
     if not rate > 0:
         return UNSPRAYED_COLOUR
-    frac = min(max(rate / max_rate, 0.0), 1.0) if max_rate > 0 else 1.0
-    return RATE_RAMP[round(frac * (len(RATE_RAMP) - 1))]
+    return RATE_RAMP[ramp_index(rate, max_rate)]
 
 
-def rate_legend(rates: np.ndarray, areas_ha: np.ndarray, max_rate: float) -> list[dict[str, object]]:
-    """One row per distinct rate (label unit), low to high, with its area in ha and colour.
+def nice_step(span: float, classes: int) -> float:
+    """The smallest 1, 2, 2.5 or 5 x 10^n not below ``span / classes`` (a readable class width).
+
+    >>> nice_step(0.835, 6), nice_step(32, 6), nice_step(0.0, 6)
+    (0.2, 10.0, 1.0)
+    """
+    if not span > 0:
+        return 1.0
+    raw = span / classes
+    exp = 10.0 ** math.floor(math.log10(raw))
+    return next(round(m * exp, 12) for m in (1.0, 2.0, 2.5, 5.0, 10.0) if m * exp >= raw * (1 - 1e-9))
+
+
+def rate_legend(rates: np.ndarray, areas_ha: np.ndarray, max_rate: float, *,
+                max_classes: int = 7) -> list[dict[str, object]]:
+    """Legend rows (label unit), low to high, each with its area in ha and colour; at most ``max_classes``.
+
+    Up to ``max_classes - 1`` distinct sprayed rates each get a row (plus one
+    for 0, not sprayed); more are binned into classes of a nice width
+    (:func:`nice_step`) with ``rate_from``/``rate_to`` bounds, coloured as the
+    highest rate they hold. A ``target_efficacy`` map with 20 distinct rates
+    reads as 5 or 6 classes like "0.4–0.6 L/ha".
 
     Examples
     --------
     >>> rate_legend(np.array([2.0, 0.0, 2.0]), np.array([1.0, 0.5, 0.25]), 2.0)
     [{'rate': 0.0, 'area_ha': 0.5, 'colour': '#bdbdbd'}, {'rate': 2.0, 'area_ha': 1.25, 'colour': '#0c2c84'}]
+    >>> rows = rate_legend(np.linspace(0.1, 0.835, 20), np.ones(20), 1.5)
+    >>> [(r["rate_from"], r["rate_to"]) for r in rows]
+    [(0.0, 0.2), (0.2, 0.4), (0.4, 0.6), (0.6, 0.8), (0.8, 1.0)]
     """
     values, inverse = np.unique(np.round(np.asarray(rates, dtype=np.float64), 6), return_inverse=True)
     area = np.bincount(inverse.ravel(), weights=np.asarray(areas_ha, dtype=np.float64), minlength=len(values))
-    return [{"rate": float(v), "area_ha": round(float(a), 4), "colour": rate_colour(float(v), max_rate)}
-            for v, a in zip(values, area, strict=True)]
+    positive = values > 0
+    if int(positive.sum()) <= max_classes - 1:
+        return [{"rate": float(v), "area_ha": round(float(a), 4), "colour": rate_colour(float(v), max_rate)}
+                for v, a in zip(values, area, strict=True)]
+    rows: list[dict[str, object]] = []
+    if not positive.all():
+        rows.append({"rate": 0.0, "area_ha": round(float(area[~positive].sum()), 4), "colour": UNSPRAYED_COLOUR})
+    pv, pa = values[positive], area[positive]
+    lo, hi = float(pv[0]), float(pv[-1])
+    classes = max_classes - (1 if rows else 0)
+    step = nice_step(hi - lo, classes)
+    while True:
+        start = math.floor(lo / step + 1e-9) * step
+        n = max(1, math.ceil((hi - start) / step - 1e-9))
+        if n <= classes:
+            break
+        step = nice_step(step * 1.01 * classes, classes)
+    # a rate on an edge belongs to the class below (the class "0.2-0.4" holds 0.4)
+    idx = np.clip(np.ceil((pv - start) / step - 1e-9).astype(int) - 1, 0, n - 1)
+    for k in range(n):
+        sel = idx == k
+        if not sel.any():
+            continue
+        top = float(pv[sel].max())
+        rows.append({"rate": round(start + (k + 1) * step, 10), "rate_from": round(start + k * step, 10),
+                     "rate_to": round(start + (k + 1) * step, 10), "area_ha": round(float(pa[sel].sum()), 4),
+                     "colour": rate_colour(top, max_rate)})
+    return rows
+
+
+def legend_colour(rate: float, legend: Sequence[dict[str, object]]) -> str:
+    """The colour of the legend row holding ``rate``, so zones and legend always agree."""
+    if not rate > 0:
+        return UNSPRAYED_COLOUR
+    for row in legend:
+        lo, hi = row.get("rate_from"), row.get("rate_to")
+        if lo is None or hi is None:
+            if abs(float(row["rate"]) - rate) <= 1e-6:  # type: ignore[arg-type]
+                return str(row["colour"])
+        elif float(lo) - 1e-9 < rate <= float(hi) + 1e-9:  # type: ignore[arg-type]
+            return str(row["colour"])
+    return str(legend[-1]["colour"]) if legend else UNSPRAYED_COLOUR
 
 
 def rate_zones(rates_label: np.ndarray, grid: GridSpec, *, max_classes: int = 8,

@@ -9,8 +9,10 @@ page assets and the vendored Leaflet under ``/static/``.
 from __future__ import annotations
 
 import gzip
+import html
 import json
 import logging
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy.orm import Session
 
 from app import __version__
+from app.advice.locales import LANGS, locale_data
 from app.api.deps import Reader, SessionDep
 from app.api.public import prescription_public
 from app.domain.errors import NotFound
@@ -74,14 +77,42 @@ def _csp(tiles_url: str | None) -> str:
             f"img-src {' '.join(img)}; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'")
 
 
+def page_lang(request: Request) -> str:
+    """The page's language: ``?lang=`` when it is one of ours, else the browser's first match, else English."""
+    asked = request.query_params.get("lang")
+    if asked in LANGS:
+        return asked
+    for part in request.headers.get("accept-language", "").split(","):
+        code = part.split(";")[0].strip().lower()[:2]
+        if code in LANGS:
+            return code
+    return "en"
+
+
+_WORD = re.compile(r"\{\{t:(\w+)\}\}")
+
+
+@lru_cache(maxsize=32)
+def _localised(name: str, lang: str) -> str:
+    """The template with ``{{t:key}}`` replaced by the locale file's map words (HTML-escaped); the
+    words also ride on ``<body data-words>`` for the page script (no inline script: CSP)."""
+    words: dict[str, str] = locale_data(lang)["map"]
+    text = _template(name).replace("{{lang}}", lang)
+    text = _WORD.sub(lambda m: html.escape(words[m.group(1)]), text)
+    data = {**words, "crops": locale_data(lang)["crops"]}
+    return text.replace("{{words}}", html.escape(json.dumps(data, ensure_ascii=False), quote=True))
+
+
 def _page(request: Request, name: str) -> HTMLResponse:
     headers = {
         "Content-Security-Policy": _csp(request.app.state.settings.map_tiles_url),
         "Cache-Control": "no-cache",
         "Referrer-Policy": "no-referrer",
         "X-Content-Type-Options": "nosniff",
+        "Content-Language": (lang := page_lang(request)),
+        "Vary": "Accept-Language",
     }
-    return HTMLResponse(_template(name), headers=headers)
+    return HTMLResponse(_localised(name, lang), headers=headers)
 
 
 @router.get("/v1/map", summary="Map page: all fields", response_class=HTMLResponse)
@@ -235,11 +266,12 @@ def _rate_layers(by_product: dict[str, list[dict[str, Any]]] | None, core: CoreP
                      for g, r, a in zip(shapely.set_precision(np.asarray(geoms, dtype=object),
                                                               10 ** -COORD_DECIMALS), rates, areas, strict=True)]
             source = "grid"
+        legend = layers.rate_legend(rates, areas, lab.max_rate)
         for f in feats:
-            f["properties"]["colour"] = layers.rate_colour(float(f["properties"]["rate"]), lab.max_rate)
+            f["properties"]["colour"] = layers.legend_colour(float(f["properties"]["rate"]), legend)
         out.append({"product": lab.name, "unit": lab.rate_unit, "min_rate": lab.min_rate,
                     "max_rate": lab.max_rate, "source": source,
-                    "legend": layers.rate_legend(rates, areas, lab.max_rate),
+                    "legend": legend,
                     "zones": {"type": "FeatureCollection", "features": feats}})
     return out
 

@@ -93,7 +93,8 @@ def test_placeholders_are_filled_by_the_service(chat_server, fr_facts):
     assert advice.summary == "Les Prés du Ru: only 3.2 ha of the field needs Mesotrix 100 today."
     assert advice.steps[0] == "Apply 1.5 L/ha on the patches the map marks; that is 4.8 L in all."
     assert "Tue 4 Jun 07:00–15:00" in advice.steps[1]
-    assert advice.warnings[0] == ("No-spray buffers: 5 m from water (Mesotrix 100). "
+    assert advice.warnings[0] == ("No-spray buffers leave 0.5 ha of the field unsprayed: 5 m from water "
+                                  "(Mesotrix 100): keeps spray out of the water. "
                                   "The stream matters: leave that strip unsprayed.")
     assert "{" not in advice.text
 

@@ -142,3 +142,80 @@ def test_naive_times_and_gaps_are_refused():
     hours = hourly(t0, 3)
     with pytest.raises(ValidationError, match="one hour apart"):
         Forecast(lat=0, lon=0, hours=[hours[0], hours[2]])
+
+
+# --- issue 13: reasons per ruled-out block, gusts, national default wind, past hours, dates with the year ---
+
+def _silent_label():  # type: ignore[no-untyped-def]
+    from app.domain.label import LabelDoc
+
+    return LabelDoc.model_validate({
+        "name": "Quiet 1", "country": "FR", "formulation": "liquid",
+        "active_ingredients": [{"name": "x", "concentration": 1, "concentration_unit": "g/L"}],
+        "hrac_group": "27", "rate_unit": "L/ha", "min_rate": 0.5, "max_rate": 1.0})
+
+
+def test_gusts_of_48_kmh_are_refused_when_the_label_is_silent() -> None:
+    from datetime import datetime as _dt
+
+    from advice_helpers import CEST, hourly
+
+    from app.advice import Forecast, check_weather
+    from app.advice.weather import default_wind_max_kmh
+
+    t0 = _dt(2024, 6, 4, 11, tzinfo=CEST)
+    fc = Forecast(lat=48.5, lon=2.1, hours=hourly(t0, 3, wind_kmh=12.0, gust_kmh=lambda i: 48.0 if i == 1 else 18.0,
+                                                   cloud_pct=60.0))
+    wc = check_weather(fc, [_silent_label()], now=t0, country="FR")
+    assert wc.wind_max_source == "national_default" and wc.wind_max_kmh == default_wind_max_kmh("FR") == 19.0
+    assert [h.allowed for h in wc.hours] == [True, False, True]
+    assert [r.code for r in wc.hours[1].reasons] == ["gusty"]
+    # mean wind above the national default is refused too, with no label limit to lean on
+    windy = Forecast(lat=48.5, lon=2.1, hours=hourly(t0, 1, wind_kmh=25.0, gust_kmh=26.0, cloud_pct=60.0))
+    assert [r.code for r in check_weather(windy, [_silent_label()], now=t0, country="FR").hours[0].reasons] \
+        == ["too_windy"]
+
+
+def test_past_hours_are_ignored_and_a_stale_forecast_says_so() -> None:
+    from datetime import datetime as _dt
+    from datetime import timedelta as _td
+
+    from advice_helpers import CEST, hourly
+
+    from app.advice import Forecast, build_fact_sheet, check_answer
+    from app.advice.builtin import builtin_parts
+    from app.advice.examples import mesotrione_fr
+
+    t0 = _dt(2024, 6, 12, 0, tzinfo=CEST)
+    fc = Forecast(lat=48.5, lon=2.1, hours=hourly(t0, 24, cloud_pct=60.0))
+    field = {"name": "F", "crop": "maize", "growth_stage_bbch": 14, "country": "FR"}
+    summary = {"field_area_ha": 10.0, "treated_area_ha": 2.0, "product_total": [3.0], "broadcast_total": [15.0],
+               "saving_pct": [80.0]}
+    half = build_fact_sheet(field=field, labels=[mesotrione_fr()], summary=summary, strategy="threshold",
+                            forecast=fc, now=t0 + _td(hours=12, minutes=30))
+    assert half.weather is not None and half.weather.skipped_past_hours == 12
+    assert half.weather.hours[0].time == t0 + _td(hours=12)
+    # the same forecast read months later: nothing in it is a window any more
+    late = build_fact_sheet(field=field, labels=[mesotrione_fr()], summary=summary, strategy="threshold",
+                            forecast=fc, now=_dt(2026, 12, 1, 12, tzinfo=CEST))
+    assert late.weather is not None and late.weather.hours == () and late.weather.windows == ()
+    for lang, words in {"en": "Thu, Jun 13, 2024", "fr": "jeu. 13 juin 2024", "de": "Do., 13. Juni 2024"}.items():
+        parts = builtin_parts(late, lang)
+        stale = next(s for s in parts.steps if words in s)
+        assert "2024" in stale
+        assert check_answer(parts, late, lang).ok, check_answer(parts, late, lang).problems
+    # this week's dates carry no year; later ones do
+    near = builtin_parts(half, "en")
+    window = next(s for s in near.steps if s.startswith("Next spray window"))
+    assert "Wed, Jun 12 12:00" in window and "2024" not in window
+
+
+def test_every_ruled_out_block_has_its_reason(fr_facts) -> None:  # type: ignore[no-untyped-def]
+    wc = fr_facts.weather
+    assert wc is not None
+    assert [(b.start.hour, b.end.hour, b.reasons) for b in wc.refused_blocks] == [
+        (0, 7, ("inversion",)), (15, 0, ("too_windy",))]
+    # every refused hour lies in exactly one block, every allowed hour in none
+    refused = {h.time for h in wc.hours if not h.allowed}
+    covered = {b.start + timedelta(hours=i) for b in wc.refused_blocks for i in range(b.hours)}
+    assert refused == covered

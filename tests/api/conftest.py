@@ -91,7 +91,7 @@ def docs() -> dict[str, Any]:
 @pytest.fixture
 def app(db_url: str, engine: Engine, connection: Connection) -> Iterator[FastAPI]:
     settings = Settings(database_url=db_url, environment="test", max_body_mb=2.0, max_upload_mb=8.0, log_json=True)
-    application = create_app(settings, engine=engine, migrate=False)
+    application = create_app(settings, engine=engine, migrate=False, run_jobs=False)
 
     def _session() -> Iterator[Session]:
         with Session(bind=connection, join_transaction_mode="create_savepoint",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -9,6 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.models.tables import Advice
+
+_TOMORROW = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
 
 
 def _prescription(client: TestClient, h: dict[str, str], docs: dict[str, Any]) -> int:
@@ -114,8 +117,9 @@ def test_truncated_llm_answer_is_served_as_builtin_with_the_refusals_stored(
 def test_advice_with_a_forecast_has_a_spray_window(client: TestClient, agro: dict[str, str],
                                                    docs: dict[str, Any]) -> None:
     rx = _prescription(client, agro, docs)
-    # 48.53 N 2.05 E, 2026-05-12 from 08:00 UTC: calm enough, then a windy afternoon
-    hours = [{"time": f"2026-05-12T{h:02d}:00:00+00:00", "wind_kmh": 8.0 if h < 13 else 30.0,
+    # 48.53 N 2.05 E, tomorrow from 08:00 UTC: calm enough, then a windy afternoon (past hours are ignored,
+    # so the forecast must lie ahead)
+    hours = [{"time": f"{_TOMORROW}T{h:02d}:00:00+00:00", "wind_kmh": 8.0 if h < 13 else 30.0,
               "wind_dir_deg": 270.0, "gust_kmh": 12.0, "temp_c": 16.0, "rain_mm": 0.0, "cloud_pct": 60.0}
              for h in range(8, 18)]
     r = client.post(f"/v1/prescriptions/{rx}/advice", headers=agro,
@@ -136,7 +140,7 @@ def test_stored_field_forecast_feeds_the_advice(client: TestClient, agro: dict[s
     assert client.get(f"/v1/fields/{fid}/forecast", headers=agro).status_code == 404
     first = client.get(f"/v1/prescriptions/{rx}/advice", headers=agro).json()
     assert first["facts"]["weather"] is None
-    hours = [{"time": f"2026-05-12T{h:02d}:00:00+00:00", "wind_kmh": 30.0, "wind_dir_deg": 200.0,
+    hours = [{"time": f"{_TOMORROW}T{h:02d}:00:00+00:00", "wind_kmh": 30.0, "wind_dir_deg": 200.0,
               "gust_kmh": 40.0, "temp_c": 15.0, "rain_mm": 0.0, "cloud_pct": 50.0} for h in range(9, 12)]
     tele = make_key("telematics", "acme")  # a weather feed posts field data
     r = client.put(f"/v1/fields/{fid}/forecast", headers=tele, json={"lat": 48.53, "lon": 2.05, "hours": hours})
@@ -148,3 +152,22 @@ def test_stored_field_forecast_feeds_the_advice(client: TestClient, agro: dict[s
     assert [h["allowed"] for h in again["facts"]["weather"]["hours"]] == [False] * 3
     assert client.put(f"/v1/fields/{fid}/forecast", headers=make_key("farmer", "acme"),
                       json={"lat": 48.53, "lon": 2.05, "hours": hours}).status_code == 403
+
+
+def test_advice_in_german_and_in_us_units_on_request(client: TestClient, agro: dict[str, str],
+                                                     docs: dict[str, Any]) -> None:
+    rx = _prescription(client, agro, docs)
+    de = client.get(f"/v1/prescriptions/{rx}/advice", headers=agro, params={"lang": "de"})
+    assert de.status_code == 200, de.text
+    body = de.json()
+    assert body["lang"] == "de" and body["check"]["ok"], body["check"]
+    assert body["summary"].startswith(body["facts"]["field"]["name"])
+    assert any(s.startswith("Tankplan: ") for s in body["steps"])
+    assert {w["code"] for w in body["warnings"]} >= {"reentry", "harvest_interval", "weather"}
+    us = client.post(f"/v1/prescriptions/{rx}/advice", headers=agro, json={"lang": "en", "units": "us"})
+    assert us.status_code == 200, us.text
+    assert us.json()["facts"]["units"] == "us" and us.json()["facts"]["tank_plan"]["volume_unit"] == "gal"
+    assert " acres (" in us.json()["summary"]
+    bad = client.post(f"/v1/prescriptions/{rx}/advice", headers=agro, json={"lang": "en", "units": "imperial"})
+    assert bad.status_code == 422
+    assert client.get(f"/v1/prescriptions/{rx}/advice", headers=agro, params={"lang": "es"}).status_code == 422

@@ -41,7 +41,7 @@ def test_readme_walkthrough_runs(tmp_path: Path) -> None:
         assert sorted(names["rx-jd-ops.zip"]) == sorted(n.removeprefix("Rx/") for n in names["rx-jd.zip"])
         assert sorted(names["rx-isoxml.zip"]) == ["TASKDATA/GRD00001.BIN", "TASKDATA/TASKDATA.XML"]
         assert "1.5 L/ha" in run.stdout and "1,5 L/ha" in run.stdout  # advice in English, then French
-        assert "Zones non traitées" in run.stdout  # the French advice names its buffer
+        assert "zones non traitées laissent" in run.stdout  # the French advice names its buffer
         assert "No forecast" not in run.stdout and "Aucune prévision" not in run.stdout  # the forecast was used
         key = (tmp_path / "var" / "demo-key.txt").read_text().strip()
         headers = {"Authorization": f"Bearer {key}"}

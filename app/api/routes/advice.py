@@ -19,7 +19,7 @@ from app.services.prescriptions import owned_prescription
 
 router = APIRouter(prefix="/v1/prescriptions", tags=["advice"])
 
-Lang = Literal["en", "fr"]
+Lang = Literal["en", "fr", "de"]  # the locale files in app/advice/locales
 Format = Literal["json", "text", "markdown"]
 
 
@@ -31,6 +31,9 @@ class AdviceRequest(BaseModel):
 
     lang: Lang = "en"
     writer: Literal["auto", "builtin", "llm"] = "auto"
+    units: Literal["metric", "us"] | None = Field(
+        default=None, description="unit system of the advice; default: from the field's country "
+                                  "(US customary for US fields, metric elsewhere)")
     forecast: Forecast | None = Field(default=None, description="hourly wind, gusts, rain, cloud, temperature; "
                                                                  "default: the forecast stored for the field")
 
@@ -77,6 +80,6 @@ def post_advice(prescription_id: int, body: AdviceRequest, request: Request, ses
         raise InputError("writer: 'llm' needs a language model and none is configured on this server "
                          "(DOSEWISE_LLM_BASE_URL, DOSEWISE_LLM_MODEL); ask for 'auto' or 'builtin'")
     advice = generate(session, row, llm_config(request.app.state.settings), lang=body.lang, writer=body.writer,
-                      forecast=body.forecast)
+                      forecast=body.forecast, units=body.units)
     session.commit()
     return render(advice, format)

@@ -62,7 +62,8 @@ const DW = (() => {
   function money(v, currency) {
     if (v === null || v === undefined) return "–";
     if (!currency) return num(v, 2);
-    try { return new Intl.NumberFormat(lang, { style: "currency", currency }).format(v); } catch (_e) { return `${num(v, 2)} ${currency}`; }
+    // whole currency units, as the advice writes them ("611 €", "€611")
+    try { return new Intl.NumberFormat(lang, { style: "currency", currency, minimumFractionDigits: 0, maximumFractionDigits: 0 }).format(v); } catch (_e) { return `${num(v, 0)} ${currency}`; }
   }
   function bytes(n) {
     if (n === null || n === undefined) return "–";

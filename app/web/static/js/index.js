@@ -3,6 +3,7 @@
 
 (() => {
   const { el, clear, num } = DW;
+  const T = JSON.parse(document.body.dataset.words || "{}");
   const STRATEGY = { broadcast: "Broadcast", threshold: "Threshold", target_efficacy: "Target efficacy",
                      economic: "Economic" };
 
@@ -18,8 +19,8 @@
     });
     return el("article", { class: "field-card", id: `field-${f.id}`, dataset: { field: String(f.id) } }, [
       el("h2", { text: f.name }),
-      el("p", { class: "meta", text: `${f.crop.replace("_", " ")}${f.growth_stage_bbch ? ` · BBCH ${f.growth_stage_bbch}` : ""} · ${num(f.area_ha, 2)} ha${f.country ? ` · ${f.country}` : ""}` }),
-      rxs.length ? list : el("p", { class: "empty", text: "No prescription yet." }),
+      el("p", { class: "meta", text: `${(T.crops && T.crops[f.crop]) || f.crop.replace("_", " ")}${f.growth_stage_bbch ? ` · BBCH ${f.growth_stage_bbch}` : ""} · ${num(f.area_ha, 2)} ha${f.country ? ` · ${f.country}` : ""}` }),
+      rxs.length ? list : el("p", { class: "empty", text: T.no_prescription || "No prescription yet." }),
     ]);
   }
 
@@ -39,20 +40,27 @@
     const map = DW.baseMap("overview", cfg);
     L.control.scale().addTo(map);
     const group = L.featureGroup().addTo(map);
+    const markers = L.layerGroup();  // added once the map has a view: permanent labels need one
     fields.forEach((f) => {
       const mine = rxs.filter((r) => r.field_id === f.id);
       box.append(fieldCard(f, mine));
-      L.geoJSON(f.boundary, { style: { className: "dw-boundary", color: "#1e3a2b", weight: 2, fillColor: "#8bc34a", fillOpacity: 0.35 } })
-        .bindTooltip(DW.esc(f.name), { sticky: true })
-        .on("click", () => {
-          const latest = mine.sort((a, b) => b.id - a.id)[0];
-          if (latest) location.href = `/v1/prescriptions/${latest.id}/map`;
-          else document.getElementById(`field-${f.id}`).scrollIntoView({ behavior: "smooth" });
-        })
-        .addTo(group);
+      const open = () => {
+        const latest = mine.sort((a, b) => b.id - a.id)[0];
+        if (latest) location.href = `/v1/prescriptions/${latest.id}/map`;
+        else document.getElementById(`field-${f.id}`).scrollIntoView({ behavior: "smooth" });
+      };
+      const outline = L.geoJSON(f.boundary, { style: { className: "dw-boundary", color: "#1e3a2b", weight: 2, fillColor: "#8bc34a", fillOpacity: 0.35 } })
+        .on("click", open).addTo(group);
+      // Fields on several continents are single pixels at world zoom: a marker with its name shows each one.
+      L.circleMarker(outline.getBounds().getCenter(), { radius: 7, color: "#fff", weight: 2, fillColor: "#2e7d32", fillOpacity: 1,
+                                                         className: "dw-field-marker" })
+        .bindTooltip(DW.esc(f.name), { permanent: true, direction: "right", className: "field-label" })
+        .on("click", open).addTo(markers);
     });
-    if (fields.length) map.fitBounds(group.getBounds(), { padding: [20, 20], maxZoom: 16 });
+    // room on the right for the field names, which are drawn to the right of each marker
+    if (fields.length) map.fitBounds(group.getBounds(), { paddingTopLeft: [30, 30], paddingBottomRight: [260, 30], maxZoom: 16 });
     else map.setView([48, 2], 4);
+    markers.addTo(map);
     document.body.dataset.state = "ready";
   }
 

@@ -13,6 +13,10 @@
   const STRATEGY = { broadcast: "Broadcast", threshold: "Threshold", target_efficacy: "Target efficacy",
                      economic: "Economic" };
   const FEATURE_COLOURS = { water: "#1f78b4", well: "#6a3d9a", runoff_entry: "#33a02c", sensitive_crop: "#b15928" };
+  // The page's words (app/advice/locales/<lang>.json "map"), served on <body data-words>.
+  const T = JSON.parse(document.body.dataset.words || "{}");
+  const t = (key, fallback) => T[key] || fallback;
+  const ACRE_HA = 0.40468564224;
 
   function say(msg, kind = "info") {
     status.textContent = msg;
@@ -25,7 +29,19 @@
     return n[document.documentElement.lang] || n.en || n.scientific || w.species;
   }
 
-  function rateLabel(rate, unit) { return rate > 0 ? `${num(rate, 3)} ${unit}` : "Not sprayed"; }
+  function rateLabel(rate, unit) { return rate > 0 ? `${num(rate, 3)} ${unit}` : t("not_sprayed", "Not sprayed"); }
+
+  // A legend row: one rate, or a class "0.2–0.4 L/ha" when the server binned many rates (at most 7 rows).
+  function legendLabel(row, unit) {
+    if (row.rate_from === undefined || row.rate_from === null) return rateLabel(row.rate, unit);
+    return `${num(row.rate_from, 3)}–${num(row.rate_to, 3)} ${unit}`;
+  }
+
+  // Areas in acres for US fields (hectares elsewhere): the farmer's own unit.
+  function area(ha) {
+    const us = state.doc && state.doc.field && state.doc.field.country === "US";
+    return us ? `${num(ha / ACRE_HA, 2)} ac` : `${num(ha, 2)} ha`;
+  }
 
   /* ---------------------------------------------------------------- map layers */
 
@@ -43,7 +59,7 @@
                        fillColor: f.properties.colour, fillOpacity: f.properties.rate > 0 ? 0.8 : 0.22 }),
       onEachFeature: (f, layer) => {
         const p = f.properties;
-        layer.bindTooltip(DW.esc(`${p.product}: ${rateLabel(p.rate, p.unit)} · ${num(p.area_ha, 2)} ha`), { sticky: true });
+        layer.bindTooltip(DW.esc(`${p.product}: ${rateLabel(p.rate, p.unit)} · ${area(p.area_ha)}`), { sticky: true });
       },
     });
   }
@@ -56,9 +72,10 @@
       const b = doc.no_spray.properties.buffers_m || {};
       const txt = Object.entries(b).map(([k, v]) => `${k.replace("_", " ")} ${num(v, 1)} m`).join(", ");
       out.nospray = L.geoJSON(doc.no_spray, { pane: "nospray",
-        style: { className: "dw-nospray", color: "#b2182b", weight: 1.5, dashArray: "6 4",
-                 fillColor: "#ef3b2c", fillOpacity: 0.28 } })
-        .bindTooltip(DW.esc(`No-spray zone${txt ? ` (buffers: ${txt})` : ""}`), { sticky: true }).addTo(map);
+        // A 5 m buffer is a few pixels wide at field zoom: a 3 px stroke keeps it visible, never a hairline.
+        style: { className: "dw-nospray", color: "#b2182b", weight: 3, dashArray: "6 4",
+                 fillColor: "#ef3b2c", fillOpacity: 0.45 } })
+        .bindTooltip(DW.esc(`${t("buffer", "No-spray buffer")}${txt ? ` (${txt})` : ""}`), { sticky: true }).addTo(map);
     }
     if (withExtras && doc.features.features.length) {
       out.features = L.geoJSON(doc.features, { pane: "features",
@@ -92,40 +109,74 @@
 
   /* ---------------------------------------------------------------- legend */
 
-  const legend = L.control({ position: "bottomright" });
-  legend.onAdd = () => { const d = el("div", { class: "dw-legend", id: "legend" }); L.DomEvent.disableScrollPropagation(d); return d; };
+  function legendControl(id) {
+    const c = L.control({ position: "bottomright" });
+    c.onAdd = () => {
+      const d = el("div", { class: "dw-legend", id });
+      // Collapsible: on a phone the legend starts folded so it never hides half the field.
+      if (window.matchMedia("(max-width: 700px)").matches) d.classList.add("collapsed");
+      L.DomEvent.disableScrollPropagation(d); L.DomEvent.disableClickPropagation(d);
+      return d;
+    };
+    return c;
+  }
+  const legend = legendControl("legend");
 
-  function renderLegend() {
-    const box = clear(document.getElementById("legend"));
-    state.doc.rates.forEach((r, k) => {
-      if (!state.map.hasLayer(state.zones[k])) return;
-      box.append(el("div", { class: "legend-title", text: `${r.product}` }),
-                 el("div", { class: "legend-unit", text: `Rate (${r.unit})` }));
+  function legendHeader(box) {
+    const btn = el("button", { type: "button", class: "legend-toggle", "aria-expanded": String(!box.classList.contains("collapsed")),
+      text: t("legend", "Legend"), onclick: () => {
+        box.classList.toggle("collapsed");
+        btn.setAttribute("aria-expanded", String(!box.classList.contains("collapsed")));
+      } });
+    box.append(btn);
+  }
+
+  function fillLegend(box, doc, map, zones, nospray, weedShown) {
+    clear(box);
+    legendHeader(box);
+    const body = el("div", { class: "legend-body" });
+    box.append(body);
+    doc.rates.forEach((r, k) => {
+      if (zones && zones[k] && !map.hasLayer(zones[k])) return;
+      body.append(el("div", { class: "legend-title", text: `${r.product}` }),
+                  el("div", { class: "legend-unit", text: `${t("rate", "Rate")} (${r.unit})` }));
       const list = el("ul", { class: "legend-rates" });
       [...r.legend].reverse().forEach((row) => {
         const sw = el("span", { class: "swatch" }); sw.style.background = row.colour;
         list.append(el("li", { dataset: { rate: String(row.rate) } },
-          [sw, el("span", { class: "legend-value", text: rateLabel(row.rate, r.unit) }),
-           el("span", { class: "legend-area", text: `${num(row.area_ha, 2)} ha` })]));
+          [sw, el("span", { class: "legend-value", text: legendLabel(row, r.unit) }),
+           el("span", { class: "legend-area", text: area(row.area_ha) })]));
       });
-      box.append(list);
+      body.append(list);
     });
-    if (state.weedShown) {
-      const w = state.doc.weeds.find((x) => x.species === state.weedShown);
-      box.append(el("div", { class: "legend-title", text: speciesName(w) }),
-                 el("div", { class: "legend-unit", text: "Density (plants/m²)" }));
+    if (weedShown) {
+      const w = doc.weeds.find((x) => x.species === weedShown);
+      body.append(el("div", { class: "legend-title", text: speciesName(w) }),
+                  el("div", { class: "legend-unit", text: t("density", "Density (plants/m²)") }));
       const list = el("ul", { class: "legend-weeds" });
       [...w.legend].reverse().forEach((row) => {
         const sw = el("span", { class: "swatch" }); sw.style.background = row.colour;
         const txt = row.to === null ? `≥ ${num(row.from)}` : row.from === 0 ? `< ${num(row.to)}` : `${num(row.from)}–${num(row.to)}`;
         list.append(el("li", {}, [sw, el("span", { class: "legend-value", text: txt })]));
       });
-      box.append(list);
+      body.append(list);
     }
-    if (state.nospray && state.map.hasLayer(state.nospray)) {
+    if (nospray && map.hasLayer(nospray)) {
       const sw = el("span", { class: "swatch swatch-nospray" });
-      box.append(el("ul", { class: "legend-extra" }, [el("li", {}, [sw, el("span", { text: "No-spray zone / buffer" })])]));
+      body.append(el("ul", { class: "legend-extra" }, [el("li", {}, [sw, el("span", { text: t("buffer", "No-spray buffer") })])]));
     }
+  }
+
+  function renderLegend() {
+    fillLegend(document.getElementById("legend"), state.doc, state.map, state.zones, state.nospray, state.weedShown);
+  }
+
+  // Keep the field clear of the legend on wide screens: fit it into the part of the map the legend leaves free.
+  function fitField(map, bounds, legendId) {
+    const box = document.getElementById(legendId);
+    const wide = map.getSize().x > 700;
+    const right = wide && box && !box.classList.contains("collapsed") ? box.offsetWidth + 24 : 16;
+    map.fitBounds(bounds, { paddingTopLeft: [16, 16], paddingBottomRight: [right, 16], animate: false });
   }
 
   /* ---------------------------------------------------------------- panel */
@@ -139,22 +190,22 @@
   function renderLayerToggles() {
     const box = clear(document.getElementById("layer-toggles"));
     const doc = state.doc;
-    doc.rates.forEach((r, k) => box.append(toggleRow(`Rate zones · ${r.product}`, true, (e) => {
+    doc.rates.forEach((r, k) => box.append(toggleRow(`${t("rate_zones", "Rate zones")} · ${r.product}`, true, (e) => {
       if (e.target.checked) state.zones[k].addTo(state.map); else state.map.removeLayer(state.zones[k]);
       renderLegend();
     })));
     if (state.nospray) {
-      box.append(toggleRow("No-spray zones and buffers", true, (e) => {
+      box.append(toggleRow(t("nospray_toggle", "No-spray zones and buffers"), true, (e) => {
         if (e.target.checked) state.nospray.addTo(state.map); else state.map.removeLayer(state.nospray);
         renderLegend();
       }));
     }
     if (state.features) {
-      box.append(toggleRow("Sensitive features (water, wells…)", true, (e) => {
+      box.append(toggleRow(t("features_toggle", "Sensitive features (water, wells…)"), true, (e) => {
         if (e.target.checked) state.features.addTo(state.map); else state.map.removeLayer(state.features);
       }));
     }
-    const weeds = el("fieldset", { class: "weed-switch" }, [el("legend", { text: "Weed density" })]);
+    const weeds = el("fieldset", { class: "weed-switch" }, [el("legend", { text: t("weed_density", "Weed density") })]);
     const choose = (code) => async () => {
       try { await showWeeds(code); } catch (e) { say(`Weed map: ${e.message}`, "error"); }
     };
@@ -176,19 +227,19 @@
     const box = clear(document.getElementById("summary"));
     const share = s.field_area_ha ? (100 * s.treated_area_ha) / s.field_area_ha : null;
     const grid = el("div", { class: "stats" }, [
-      stat("Treated area", `${num(s.treated_area_ha, 2)} ha`, `of ${num(s.field_area_ha, 2)} ha (${pct(share, 0)})`),
+      stat(t("treated_area", "Treated area"), area(s.treated_area_ha), `${t("of", "of")} ${area(s.field_area_ha)} (${pct(share, 0)})`),
     ]);
     d.products.forEach((p) => {
-      grid.append(stat(p.name, `${num(p.total, 2)} ${p.total_unit}`, `broadcast ${num(p.broadcast_total, 2)} ${p.total_unit}`));
-      grid.append(stat("Saving vs broadcast", pct(p.saving_pct, 0), `${num(p.broadcast_total - p.total, 2)} ${p.total_unit} less`));
+      grid.append(stat(p.name, `${num(p.total, 2)} ${p.total_unit}`, `${t("broadcast", "broadcast")} ${num(p.broadcast_total, 2)} ${p.total_unit}`));
+      grid.append(stat(t("saving", "Saving vs broadcast"), pct(p.saving_pct, 0), `${num(p.broadcast_total - p.total, 2)} ${p.total_unit} ${t("less", "less")}`));
     });
-    if (s.herbicide_cost) grid.append(stat("Herbicide cost", money(s.herbicide_cost, d.currency), s.money_saved ? `${money(s.money_saved, d.currency)} saved` : null));
-    if (s.tank_loads) grid.append(stat("Tank loads", num(s.tank_loads, 0), `${num(s.spray_volume_l, 0)} L spray volume`));
+    if (s.herbicide_cost) grid.append(stat(t("herbicide_cost", "Herbicide cost"), money(s.herbicide_cost, d.currency), s.money_saved ? `${money(s.money_saved, d.currency)} ${t("saved", "saved")}` : null));
+    if (s.tank_loads) grid.append(stat(t("tank_loads", "Tank loads"), num(s.tank_loads, 0), `${num(s.spray_volume_l, 0)} L ${t("spray_volume", "spray volume")}`));
     box.append(grid);
     if (s.species && s.species.length && s.control_pct) {
       const rows = s.species.map((code, i) => el("tr", {}, [el("td", { text: code }),
-        el("td", { class: "num", text: s.control_pct[i] === null ? "not on label" : pct(s.control_pct[i], 0) })]));
-      box.append(el("table", { class: "mini" }, [el("thead", {}, el("tr", {}, [el("th", { text: "Species" }), el("th", { class: "num", text: "Expected control" })])),
+        el("td", { class: "num", text: s.control_pct[i] === null ? t("not_on_label", "not on label") : pct(s.control_pct[i], 0) })]));
+      box.append(el("table", { class: "mini" }, [el("thead", {}, el("tr", {}, [el("th", { text: t("species", "Species") }), el("th", { class: "num", text: t("expected_control", "Expected control") })])),
         el("tbody", {}, rows)]));
     }
     if (s.yield_loss_pct !== undefined) {
@@ -357,7 +408,10 @@
     const m2 = DW.baseMap(node, state.cfg, { zoomControl: false });
     panes(m2);
     L.control.scale({ imperial: state.doc.field.country === "US" }).addTo(m2);
-    drawField(m2, other, false);
+    const drawnB = drawField(m2, other, true);
+    const legendB = legendControl("legend-b");
+    legendB.addTo(m2);
+    fillLegend(document.getElementById("legend-b"), other, m2, drawnB.zones, drawnB.nospray || null, null);
     caption(m2, `B · Rx ${other.prescription.id} · ${STRATEGY[other.prescription.strategy.name] || other.prescription.strategy.name}`, "cap-b");
     state.compare = { map: m2, cap: caption(state.map, `A · Rx ${rxId} · ${STRATEGY[state.doc.prescription.strategy.name] || ""}`, "cap-a") };
     let syncing = false;
@@ -370,7 +424,7 @@
     // Both halves are now narrower: fit the field again, the other map follows.
     state.map.invalidateSize({ animate: false }); m2.invalidateSize({ animate: false });
     m2.setView(state.map.getCenter(), state.map.getZoom(), { animate: false });
-    state.map.fitBounds(state.doc.bounds, { padding: [16, 16], animate: false });
+    fitField(state.map, state.doc.bounds, "legend");
     state.compare.onA();
     clear(table).append(
       el("thead", {}, el("tr", {}, [el("th", {}), el("th", { class: "num", text: `A · Rx ${rxId}` }),
@@ -391,7 +445,7 @@
     document.getElementById("compare-close").hidden = true;
     document.getElementById("compare-select").value = "";
     state.map.invalidateSize();
-    state.map.fitBounds(state.doc.bounds, { padding: [16, 16], animate: false });
+    fitField(state.map, state.doc.bounds, "legend");
   }
 
   function renderCompare() {
@@ -417,7 +471,7 @@
     if (!Number.isFinite(rxId)) { say("No prescription id in this address.", "error"); return; }
     state.cfg = await DW.signIn();
     document.body.dataset.state = "loading";
-    say("Loading map…");
+    say(t("loading", "Loading map…"));
     const t0 = performance.now();
     let doc;
     try {
@@ -433,7 +487,7 @@
     document.getElementById("title").textContent = doc.field.name;
     const strat = STRATEGY[doc.prescription.strategy.name] || doc.prescription.strategy.name;
     document.getElementById("subtitle").textContent =
-      `Rx ${rxId} · ${strat} · ${doc.products.map((p) => p.name).join(" + ")} · ${doc.field.crop.replace("_", " ")}${doc.field.growth_stage_bbch ? `, BBCH ${doc.field.growth_stage_bbch}` : ""} · ${num(doc.field.area_ha, 2)} ha`;
+      `Rx ${rxId} · ${strat} · ${doc.products.map((p) => p.name).join(" + ")} · ${(T.crops && T.crops[doc.field.crop]) || doc.field.crop.replace("_", " ")}${doc.field.growth_stage_bbch ? `, BBCH ${doc.field.growth_stage_bbch}` : ""} · ${area(doc.field.area_ha)}`;
 
     const map = DW.baseMap("map", state.cfg);
     state.map = map;
@@ -441,9 +495,9 @@
     L.control.scale({ imperial: doc.field.country === "US", maxWidth: 160 }).addTo(map);
     const drawn = drawField(map, doc, true);
     state.zones = drawn.zones; state.nospray = drawn.nospray || null; state.features = drawn.features || null;
-    map.fitBounds(doc.bounds, { padding: [16, 16] });
     legend.addTo(map);
     renderLegend();
+    fitField(map, doc.bounds, "legend");
     renderLayerToggles();
     renderSummary();
     renderCompliance();
@@ -454,7 +508,8 @@
     say("");
     document.body.dataset.state = "ready";
     document.querySelectorAll("#advice-lang button").forEach((b) => b.addEventListener("click", () => loadAdvice(b.dataset.lang)));
-    loadAdvice(document.documentElement.lang === "fr" ? "fr" : "en");
+    const pageLang = document.documentElement.lang;
+    loadAdvice(["en", "fr", "de"].includes(pageLang) ? pageLang : "en");
   }
 
   start().catch((e) => { say(`Something went wrong: ${e.message}`, "error"); document.body.dataset.state = "error"; });
