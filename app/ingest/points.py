@@ -119,6 +119,13 @@ class PointDetections:
                    confidence=conf, count=cnt, size=size)
 
 
+def _crs(crs: str, name: str) -> CRS:
+    try:
+        return CRS.from_user_input(crs)
+    except Exception:  # pyproj's CRSError and friends: the caller sent a name it does not know
+        raise UnsupportedFormat(f"{name}: crs {crs!r} is not a CRS pyproj knows") from None
+
+
 def _optional(v: Any, n: int, what: str, name: str) -> np.ndarray | None:
     if v is None:
         return None
@@ -336,7 +343,7 @@ def points_from_csv(data: bytes | str | Iterable[str], *, crs: str | None = None
 
     ix, iy = col("lon", "longitude", "lng"), col("lat", "latitude")
     if ix is not None and iy is not None:
-        if crs is not None and not CRS.from_user_input(crs).is_geographic:
+        if crs is not None and not _crs(crs, name).is_geographic:
             raise IngestError(f"{name}: lon/lat columns but crs={crs!r} is projected; use x,y columns")
         crs = crs or WGS84
     else:

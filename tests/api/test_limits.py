@@ -284,3 +284,12 @@ def test_json_depth_matches_the_parsed_document(doc: Any, chunk: int) -> None:
         assert json_depth(json.dumps(doc).encode()) == _depth_of(doc)
     finally:
         guards._CHUNK = before
+
+
+def test_unknown_crs_for_csv_detections_is_a_422(client: TestClient, agro: dict[str, str],
+                                                  docs: dict[str, Any]) -> None:
+    fid = _field(client, agro, docs)
+    for crs in ("", "nonsense"):
+        r = client.post(f"/v1/fields/{fid}/weed-maps/detections?crs={crs}",
+                        content=b"lon,lat,species\n2.1,48.5,ALOMY\n", headers={**agro, "Content-Type": "text/csv"})
+        assert r.status_code == 422 and "crs" in r.json()["error"]["message"], r.text
