@@ -7,6 +7,7 @@ import json
 from fastapi import APIRouter, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
+from starlette.background import BackgroundTask
 
 from app.api.deps import Agronomist, PageDep, Reader, SessionDep
 from app.api.idempotency import IdempotencyKey, fingerprint, respond_once
@@ -52,10 +53,11 @@ def post_prescription(body: PrescriptionCreate, session: SessionDep, caller: Agr
         created.append(job.id)
         return _JobAccepted(**jobs_store.public(job))
 
-    # The job row commits with the idempotency record (the outbox); the message goes after.
+    # The job row commits with the idempotency record (the outbox); the message goes after:
+    # the session dependency commits before the response is sent, background tasks run after it.
     resp = respond_once(session, caller, idempotency_key, where, fp, enqueue, status_code=202)
     if created:
-        request.app.state.jobs.dispatch(created)
+        resp.background = BackgroundTask(request.app.state.jobs.dispatch, created)
     job_id = json.loads(bytes(resp.body))["id"] if resp.status_code == 202 else None
     if job_id:
         resp.headers["Location"] = f"/v1/jobs/{job_id}"
