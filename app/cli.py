@@ -11,8 +11,10 @@ from typing import TypeVar
 
 from pydantic import BaseModel
 
+from app.domain.errors import did_you_mean
 from app.domain.field import FieldCreate
 from app.domain.label import LabelDoc
+from app.domain.vocabulary import ROLES, STRATEGIES
 from app.settings import get_settings
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -150,8 +152,6 @@ def _read_doc(model: type[ModelT], path: str, option: str) -> ModelT:
         where = ".".join(str(p) for p in err.get("loc", ())) or "document"
         msg = str(err.get("msg", "")).removeprefix("Value error, ")
         if err.get("type") == "extra_forbidden" and err.get("loc"):
-            from app.api.errors import did_you_mean
-
             schema = model.model_json_schema()
             parts = [schema, *schema.get("$defs", {}).values()]
             names = sorted({n for d in parts for n in d.get("properties", {})})
@@ -322,7 +322,7 @@ def build_parser() -> argparse.ArgumentParser:
     keys = sub.add_parser("keys", help="manage API keys").add_subparsers(dest="keys_command", required=True)
     create = keys.add_parser("create", help="create a key and print it (shown once)")
     create.add_argument("--org", required=True, type=_org_name)
-    create.add_argument("--role", required=True, choices=["agronomist", "telematics", "farmer"])
+    create.add_argument("--role", required=True, choices=ROLES)
     create.add_argument("--name")
     create.add_argument("--expires-days", type=_positive_days)
     create.add_argument("--field", type=int, action="append",
@@ -365,7 +365,7 @@ def _document_options(rx: argparse.ArgumentParser) -> None:
     rx.add_argument("--weed-map", required=True, help="weed map JSON (as POST /v1/fields/{id}/weed-maps)")
     rx.add_argument("--label", required=True, action="append", help="label JSON; repeat for a tank mix")
     rx.add_argument("--strategy", default="threshold",
-                    choices=["broadcast", "threshold", "target_efficacy", "economic"])
+                    choices=STRATEGIES)
     rx.add_argument("--threshold", type=float, default=1.0, help="plants/m² (threshold strategy)")
     rx.add_argument("--rate", type=float, action="append", help="rate per label, in the label's unit")
     rx.add_argument("--wind-from", type=float, help="wind direction (from), degrees")

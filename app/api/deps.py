@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.budgets import MAX_ID
 from app.domain.errors import Forbidden
+from app.domain.vocabulary import ROLES
 from app.models import repo
 from app.models.db import session_scope
 
@@ -23,15 +24,33 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "telematics": frozenset({"field_data"}),
     "farmer": frozenset({"read"}),
 }
+assert set(PERMISSIONS) == set(ROLES), "every role of the vocabulary has its permissions"
 
 
 def get_session(request: Request) -> Iterator[Session]:
+    """The request's session: committed when the route returns, rolled back when it raises.
+
+    Reads (GET, HEAD, OPTIONS) get a plain session; writes one that takes
+    SQLite's write lock when its transaction begins. Nothing else commits.
+    """
     read_only = request.method in ("GET", "HEAD", "OPTIONS")
     state = request.app.state
     yield from session_scope(state.session_factory if read_only else state.write_session_factory)
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+def get_write_session(request: Request) -> Iterator[Session]:
+    """A second, writing session for a read route that stores what it computed (advice on first read).
+
+    Its transaction begins at its first statement, so the route can end its
+    read and do slow work (a language model) before it writes.
+    """
+    yield from session_scope(request.app.state.write_session_factory)
+
+
+# scope="function": the session is committed (or rolled back) before the response
+# is sent, so a failed commit is an error response, never a 201 for nothing stored.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+WriteSessionDep = Annotated[Session, Depends(get_write_session, scope="function")]
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ kind of ``IngestError``) is 413, not 422. Anything not in the table is a bug:
 
 from __future__ import annotations
 
-import difflib
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -23,7 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.advice import FactsError
 from app.budgets import BudgetExceeded
-from app.domain.errors import Conflict, Forbidden, NotFound
+from app.domain.errors import Conflict, Forbidden, NotFound, did_you_mean
 from app.domain.units import UnitError
 from app.dosing.errors import DosingError
 from app.dosing.fit import FitError
@@ -58,7 +57,7 @@ def status_for(exc: BaseException) -> tuple[int, str] | None:
     """The table's entry for the most specific class of ``exc`` (its MRO order), or ``None``.
 
     >>> from app.ingest import TooLarge
-    >>> status_for(TooLarge("zip bomb"))
+    >>> status_for(TooLarge("zip bomb", cap_bytes=1))
     (413, 'too_large')
     >>> status_for(KeyError("x")) is None
     True
@@ -150,18 +149,6 @@ def _known_names(app: FastAPI) -> list[str]:
     for schema in app.openapi().get("components", {}).get("schemas", {}).values():
         names.update(schema.get("properties", {}))
     return sorted(names)
-
-
-def did_you_mean(unknown: str, known: list[str]) -> str | None:
-    """The known name closest to ``unknown``, if one is close (a typo or another unit suffix).
-
-    >>> did_you_mean("wind_max_mph", ["wind_max_kmh", "wind_min_kmh", "rain_free_h"])
-    'wind_max_kmh'
-    >>> did_you_mean("colour", ["wind_max_kmh"]) is None
-    True
-    """
-    close = difflib.get_close_matches(unknown, known, n=1, cutoff=0.75)
-    return close[0] if close else None
 
 
 def install(app: FastAPI) -> None:

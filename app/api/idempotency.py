@@ -44,7 +44,10 @@ def _replay(record: IdempotencyRecord, request_hash: str) -> JSONResponse:
 
 def respond_once(session: Session, caller: Caller, key: str | None, method_path: str, request_hash: str,
                  produce: Callable[[], BaseModel], status_code: int = 201) -> JSONResponse:
-    """Run ``produce`` and commit, or replay the response stored under ``key``."""
+    """Run ``produce`` (and store its answer under ``key``), or replay the answer stored under ``key``.
+
+    The request's session dependency commits both together.
+    """
     if key is not None:
         existing = repo.find_idempotency(session, caller.org_id, key)
         if existing is not None:
@@ -62,5 +65,4 @@ def respond_once(session: Session, caller: Caller, key: str | None, method_path:
             if existing is None:
                 raise
             return _replay(existing, request_hash)
-    session.commit()
     return JSONResponse(body, status_code=status_code)

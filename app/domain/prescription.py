@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.budgets import MAX_DENSITY_PLANTS_M2, MAX_ID, MAX_RATE
+from app.domain.vocabulary import MinRateRule, StrategyName
 from app.dosing.prescribe import Strategy
 from app.dosing.sprayer import SprayerProfile
 
@@ -24,7 +25,7 @@ class StrategyIn(BaseModel):
         {"name": "target_efficacy", "control_target": 0.95, "control_min": 0.7},
     ]})
 
-    name: Literal["broadcast", "threshold", "target_efficacy", "economic"] = "threshold"
+    name: StrategyName = "threshold"
     rates: list[Annotated[float, Field(ge=0, le=MAX_RATE)]] | None = Field(
         default=None, max_length=5, description="one rate per product in the label's rate_unit; default: label max"
     )
@@ -38,7 +39,7 @@ class StrategyIn(BaseModel):
                                                   le=MAX_DENSITY_PLANTS_M2)
     presence_plants_m2: float = Field(default=_S.presence_plants_m2, ge=0, le=MAX_DENSITY_PLANTS_M2,
                                       description="a species counts as present above this")
-    min_rate_rule: Literal["raise_to_min", "skip"] = Field(
+    min_rate_rule: MinRateRule = Field(
         default=_S.min_rate_rule, description="a cell needing less than the label minimum gets the minimum or nothing")
     crop_price_per_t: float = Field(default=_S.crop_price_per_t, ge=0, le=1e6,
                                     description="economic: crop price per tonne")

@@ -19,6 +19,7 @@ import numpy as np
 import shapely
 from pyproj import Geod
 
+from app import __version__
 from app.dosing.label import ProductLabel
 from app.export.job import ExportError, ExportFile, ExportJob
 from app.export.latlon import LatLonGrid, latlon_grid_for, resample_to_latlon, sprayable_latlon
@@ -27,7 +28,7 @@ from app.export.terminals import Terminal
 from app.export.zones import display_unit, quantise_up, rate_classes
 
 SOFTWARE = "Dosewise"
-SOFTWARE_VERSION = "0.1.0"
+SOFTWARE_VERSION = __version__  # the one version constant, app.__version__
 GRID_TYPES: tuple[int, ...] = (1, 2)
 MAX_TYPE1_ZONES = 254  # TZN codes 1..254; 0 is out of field
 OUT_OF_FIELD_TZN = 0

@@ -171,8 +171,11 @@ def read_isoxml(content: bytes, products: Sequence[ProductLabel]) -> RasterRates
         xml_name = _zip_member(zf, r"(^|/)TASKDATA\.XML$")
         if xml_name is None:
             raise VerifyError("no TASKDATA.XML in the zip")
-        parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+        # Hardened as the upload reader's defusedxml: no entity expansion, no network, no DTD at all.
+        parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False)
         root = etree.fromstring(zf.read(xml_name), parser=parser)
+        if root.getroottree().docinfo.doctype:
+            raise VerifyError("TASKDATA.XML carries a DOCTYPE; ISOXML needs none and it is refused")
         pdt_names = {e.get("A"): e.get("B", "") for e in root.iter("PDT")}
         grd = next(root.iter("GRD"), None)
         if grd is None:

@@ -163,7 +163,7 @@ def parse_as_applied(obj: Any, *, name: str = "as_applied") -> list[AsAppliedRec
     ...                       "appliedRate": {"valueAsDouble": 32, "unit": "floz1ac-1"},
     ...                       "area": {"valueAsDouble": 10, "unit": "ac"}, "startDate": "2024-05-02T08:00:00Z"})
     >>> r[0].rate_unit, round(r[0].rate_canonical, 3), round(r[0].area_ha, 3), str(r[0].applied_on)
-    ('fl oz/acre', 2.339, 4.047, '2024-05-02')
+    ('fl oz/acre', 2.338, 4.047, '2024-05-02')
     >>> parse_as_applied({"product": "X", "rate": 1, "rate_unit": "furlongs", "area_ha": 1, "date": "2024-05-02"})
     ... # doctest: +ELLIPSIS
     Traceback (most recent call last):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
@@ -56,11 +55,6 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
-@lru_cache
-def get_engine(url: str) -> Engine:
-    return make_engine(url)
-
-
 def session_factory(engine: Engine, *, write: bool = False) -> sessionmaker[Session]:
     """Sessions on ``engine``; ``write`` ones make SQLite take its write lock when
     their transaction begins (lazily, at the first statement; other databases
@@ -70,10 +64,14 @@ def session_factory(engine: Engine, *, write: bool = False) -> sessionmaker[Sess
 
 
 def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """A session that rolls back whatever was not committed, then closes."""
+    """A session committed when its user finishes, rolled back when it raises; then closed.
+
+    The one place a request's work is committed: code below it only flushes.
+    """
     session = factory()
     try:
         yield session
+        session.commit()
     except BaseException:
         session.rollback()
         raise

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.budgets import MAX_ID
+from app.domain.vocabulary import ROLES
 from app.models.tables import (
     Advice,
     ApiKey,
@@ -24,8 +25,6 @@ from app.models.tables import (
     Product,
     WeedMap,
 )
-
-ROLES = ("agronomist", "telematics", "farmer")
 
 
 def _hash(key: str) -> str:

@@ -44,7 +44,7 @@ from app.pipeline import FieldGeometry, no_spray_wgs84, rates_in_label_units
 from app.services.exports import export_job
 from app.services.fields import weed_map_densities, weed_map_grid
 from app.services.prescriptions import load_core, owned_prescription
-from app.species import catalogue
+from app.species import species_names
 from app.web import layers
 
 log = logging.getLogger("dosewise.web")
@@ -303,22 +303,13 @@ def _export_zones(session: Session, row: Prescription
     return by_product, check
 
 
-def _species_names(code: str) -> dict[str, str]:
-    facts = catalogue().get(code, {})
-    names = {lang: (v[0] if isinstance(v, list) else v) for lang, v in (facts.get("common_names") or {}).items()
-             if v}
-    if facts.get("scientific_name"):
-        names["scientific"] = facts["scientific_name"]
-    return names
-
-
 def _weed_layers(row: Prescription, wmap: WeedMap) -> list[dict[str, Any]]:
     overlay = layers.mercator_overlay(weed_map_grid(wmap))
     out = []
     for code in wmap.species:
         stats = wmap.stats.get(code, {})
         peak = float(stats.get("max_plants_m2", 0.0))
-        out.append({"species": code, "names": _species_names(code), "max_plants_m2": peak,
+        out.append({"species": code, "names": species_names(code), "max_plants_m2": peak,
                     "mean_plants_m2": stats.get("mean_plants_m2"), "infested_share": stats.get("infested_share"),
                     "unit": "plants/m²", "bounds": overlay.bounds_latlon,
                     "image_url": f"/v1/prescriptions/{row.id}/weeds/{code}.png",

@@ -11,9 +11,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pyproj import Transformer
 from sqlalchemy import Connection, Engine
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from app.api.deps import get_session
 from app.main import create_app
 from app.models import repo
 from app.settings import Settings
@@ -92,17 +91,11 @@ def docs() -> dict[str, Any]:
 def app(db_url: str, engine: Engine, connection: Connection) -> Iterator[FastAPI]:
     settings = Settings(database_url=db_url, environment="test", max_body_mb=2.0, max_upload_mb=8.0, log_json=True)
     application = create_app(settings, engine=engine, migrate=False, run_jobs=False)
-
-    def _session() -> Iterator[Session]:
-        with Session(bind=connection, join_transaction_mode="create_savepoint",
-                     expire_on_commit=False) as s:
-            try:
-                yield s
-            except BaseException:
-                s.rollback()
-                raise
-
-    application.dependency_overrides[get_session] = _session
+    # The app's own session dependency (it commits or rolls back) on the test's transaction:
+    # its commits release SAVEPOINTs, the outer transaction is rolled back after the test.
+    bound = sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    application.state.session_factory = bound
+    application.state.write_session_factory = bound
     yield application
 
 

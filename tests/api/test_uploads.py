@@ -158,6 +158,21 @@ def test_import_refuses_path_traversal_zip(client: TestClient, agro: dict[str, s
     assert _count(session, Field) == before
 
 
+
+def test_import_refuses_entities_behind_a_long_comment(client: TestClient, agro: dict[str, str],
+                                                        session: Session) -> None:
+    """A billion-laughs TASKDATA.XML whose DOCTYPE sits after 5 KB of comment: refused, nothing stored."""
+    before = _count(session, Field)
+    laughs = "".join(f'<!ENTITY l{i} "{f"&l{i - 1};" * 10}">' for i in range(1, 10))
+    xml = (f'<?xml version="1.0"?><!--{"x" * 5000}--><!DOCTYPE t [<!ENTITY l0 "lol">{laughs}]>'
+           f'<ISO11783_TaskData><PFD A="PFD1" C="&l9;"/></ISO11783_TaskData>').encode()
+    r = client.post("/v1/fields/import", headers=agro, data={"name": "Laughs", "crop": "maize"},
+                    files={"boundary": ("TASKDATA.XML", xml, "application/xml")})
+    assert r.status_code == 422, r.text
+    err = r.json()["error"]
+    assert err["code"] == "invalid_upload" and "DOCTYPE" in err["message"]
+    assert _count(session, Field) == before
+
 def test_import_as_applied_from_machine_data(client: TestClient, agro: dict[str, str], docs: dict[str, Any],
                                             session: Session) -> None:
     from datetime import UTC, datetime

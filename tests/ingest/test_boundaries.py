@@ -200,6 +200,12 @@ def test_isoxml_errors() -> None:
     bomb = '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><ISO11783_TaskData/>'
     with pytest.raises(UnsupportedFormat, match=r"DOCTYPE"):
         boundary_from_isoxml(bomb)
+    # the DOCTYPE behind a 5 KB comment, out of reach of a look at the first 4 KB
+    laughs = "".join(f'<!ENTITY l{i} "{f"&l{i - 1};" * 10}">' for i in range(1, 10))
+    late = (f'<?xml version="1.0"?><!--{"x" * 5000}--><!DOCTYPE t [<!ENTITY l0 "lol">{laughs}]>'
+            f'<ISO11783_TaskData><PFD A="PFD1" C="&l9;"/></ISO11783_TaskData>')
+    with pytest.raises(UnsupportedFormat, match=r"DOCTYPE"):
+        boundary_from_isoxml(late)
     swapped = isoxml(f'<PFD A="PFD1" C="x"><PLN A="1">{lsg("1", [(48.5, 2.1), (48.5, 2.2), (48.6, 2.2)])}'
                      f'</PLN></PFD>').replace('C="2.1"', 'C="150"')
     with pytest.raises(InvalidGeometry, match=r"PNT\[0\]: latitude 150 is out of range"):

@@ -122,7 +122,6 @@ def put_forecast(field_id: int, body: Forecast, session: SessionDep, caller: Fie
     """
     field = owned_field(session, caller.org_id, field_id, caller.field_ids)
     store_forecast(session, field, body.model_dump(mode="json"))
-    session.commit()
     return body
 
 

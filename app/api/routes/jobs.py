@@ -21,14 +21,14 @@ def _owned(session: SessionDep, org_id: int, job_id: str) -> Job:
     return job
 
 
-@router.get("/{job_id}")
+@router.get("/{job_id}", summary="Read a job: state, progress, result link")
 def get_job(job_id: str, session: SessionDep, caller: Reader) -> dict[str, Any]:
     """The job: ``state`` (queued, running, succeeded, failed, cancelled), ``progress_pct``,
     ``links.result`` once it succeeded, ``error`` (``{code, message}``) when it failed."""
     return store.public(_owned(session, caller.org_id, job_id))
 
 
-@router.post("/{job_id}/cancel")
+@router.post("/{job_id}/cancel", summary="Cancel a job")
 def cancel_job(job_id: str, session: SessionDep, caller: Agronomist) -> dict[str, Any]:
     """Cancel a queued or running job; a finished one is returned unchanged. A running
     computation finishes in the background but its result is not stored."""

@@ -1,0 +1,1 @@
+"""HTTP routes, one module per resource: parse the request, call a service, answer a *Public model."""
