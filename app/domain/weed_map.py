@@ -103,10 +103,19 @@ class WeedMapCreate(BaseModel):
     """Density per species (plants/m²); row 0 is the northernmost row."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, json_schema_extra={"examples": [{
-        # Over the FieldCreate example (UTM 31N): 4 x 5 cells of 20 m, north-west corner inside the field.
-        "crs": "EPSG:32631", "origin": {"x": 433540.0, "y": 5372420.0}, "cell_size_m": 20.0,
+        # Over the FieldCreate example (UTM 31N): 9 x 9 cells of 20 m covering the whole field
+        # (x 433516-433665 m, y 5372265-5372433 m), so a prescription needs no coverage fallback.
+        "crs": "EPSG:32631", "origin": {"x": 433500.0, "y": 5372440.0}, "cell_size_m": 20.0,
         "source": "drone", "captured_at": "2026-05-01T10:00:00Z",
-        "species": {"CHEAL": [[0, 0, 3.5, 8, 0], [0, 1.5, 12, 6, 0], [0, 0, 2, 0, 0], [0, 0, 0, 0, 0]]},
+        "species": {"CHEAL": [[0, 0, 0, 0, 0, 0, 0, 0, 0],
+                              [0, 0, 3.5, 8, 0, 0, 0, 0, 0],
+                              [0, 1.5, 12, 6, 0, 0, 0.5, 0, 0],
+                              [0, 0, 2, 0, 0, 0, 1, 0, 0],
+                              [0, 0, 0, 0, 0, 2.5, 6, 1, 0],
+                              [0, 0, 0, 0, 0, 4, 9, 2, 0],
+                              [0, 0.5, 0, 0, 0, 0, 1.5, 0, 0],
+                              [0, 0, 0, 0, 0, 0, 0, 0, 0],
+                              [0, 0, 0, 0, 0, 0, 0, 0, 0]]},
     }]})
 
     crs: str = Field(min_length=1, max_length=64, description="a projected CRS in metres, e.g. EPSG:32631")

@@ -40,7 +40,8 @@ def _start(url: str, port: int, tmp: Path) -> subprocess.Popen[bytes]:
             f"uvicorn.run(create_app(), host='127.0.0.1', port={port}, log_level='warning')")
     proc = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
+    # Generous: importing the app costs seconds of CPU, and a loaded 2-core machine stretches that.
+    deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
@@ -48,7 +49,8 @@ def _start(url: str, port: int, tmp: Path) -> subprocess.Popen[bytes]:
         except httpx.HTTPError:
             time.sleep(0.2)
     proc.kill()
-    raise RuntimeError("server did not start")
+    proc.wait()
+    raise RuntimeError("server did not start within 90 s")
 
 
 @pytest.fixture
