@@ -115,10 +115,12 @@ Dosewise is starting on {base}  (database: {settings.resolved_database_url})
   demo key:    {key}
   try:         curl -H "Authorization: Bearer {key}" {base}/v1/fields
 """, flush=True)
-    # Headers past max_header_kb are refused by h11 (httptools has no such cap) before any route runs; on SIGTERM,
-    # requests still running after shutdown_grace_s are cut off rather than waited for.
+    # Headers past max_header_kb get the app's JSON 431 naming the setting. h11 (httptools has no such cap) reads
+    # up to 8x that, never less than 64 KiB, and drops anything larger at the protocol level: refusing there for
+    # every oversized header would close the socket with the client's bytes unread, and its TCP reset can reach
+    # the client before the 400 does. On SIGTERM, requests still running after shutdown_grace_s are cut off.
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", http="h11",
-                h11_max_incomplete_event_size=settings.max_header_kb * 1024,
+                h11_max_incomplete_event_size=max(64, 8 * settings.max_header_kb) * 1024,
                 timeout_graceful_shutdown=max(1, round(settings.shutdown_grace_s)))
     return 0
 
