@@ -27,6 +27,7 @@ import time
 import uuid
 import zlib
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
@@ -104,52 +105,38 @@ def run(url: str, clients: int, seconds: float, prescriptions: bool = True) -> d
 
         def client(i: int) -> None:
             rnd = random.Random(i)
+
+            def post_counted(c: httpx.Client, url: str, latencies: list[float], made: list[int], what: str,
+                             **request: Any) -> None:
+                """One POST under a fresh Idempotency-Key, 10 % of them retried with the same key."""
+                key = uuid.uuid4().hex
+                for t in range(2 if rnd.random() < 0.1 else 1):
+                    t0 = time.perf_counter()
+                    try:
+                        r = c.post(url, headers={**h, "Idempotency-Key": key}, **request)
+                    except httpx.HTTPError as exc:
+                        with lock:
+                            errors.append(repr(exc))
+                        continue
+                    dt = time.perf_counter() - t0
+                    with lock:
+                        latencies.append(dt)
+                        if r.status_code != 201:
+                            errors.append(f"{what}{r.status_code} {r.text[:200]}")
+                        elif r.headers.get("idempotent-replayed"):
+                            replayed[0] += 1
+                        elif t == 0:
+                            made[0] += 1
+
             with httpx.Client(timeout=60) as c:
                 while time.monotonic() < stop:
-                    key_i = uuid.uuid4().hex
                     body = bodies[rnd.randrange(len(bodies))]
-                    tries = 2 if rnd.random() < 0.1 else 1  # 10 % are retried with the same key
-                    for t in range(tries):
-                        t0 = time.perf_counter()
-                        try:
-                            r = c.post(f"{base}/v1/fields/{field_ids[i]}/weed-maps", content=body,
-                                       headers={**h, "Idempotency-Key": key_i})
-                        except httpx.HTTPError as exc:
-                            with lock:
-                                errors.append(repr(exc))
-                            continue
-                        dt = time.perf_counter() - t0
-                        with lock:
-                            lat.append(dt)
-                            if r.status_code != 201:
-                                errors.append(f"{r.status_code} {r.text[:200]}")
-                            elif r.headers.get("idempotent-replayed"):
-                                replayed[0] += 1
-                            elif t == 0:
-                                created[0] += 1
+                    post_counted(c, f"{base}/v1/fields/{field_ids[i]}/weed-maps", lat, created, "", content=body)
                     if not prescriptions or time.monotonic() >= stop:
                         continue
-                    rx_key = uuid.uuid4().hex
-                    rx_tries = 2 if rnd.random() < 0.1 else 1
-                    for t in range(rx_tries):
-                        t0 = time.perf_counter()
-                        try:
-                            r = c.post(f"{base}/v1/prescriptions", headers={**h, "Idempotency-Key": rx_key},
-                                       json={"field_id": field_ids[i], "product_ids": [product_id],
-                                             "strategy": {"name": "economic"}})
-                        except httpx.HTTPError as exc:
-                            with lock:
-                                errors.append(repr(exc))
-                            continue
-                        dt = time.perf_counter() - t0
-                        with lock:
-                            rx_lat.append(dt)
-                            if r.status_code != 201:
-                                errors.append(f"prescription {r.status_code} {r.text[:200]}")
-                            elif r.headers.get("idempotent-replayed"):
-                                replayed[0] += 1
-                            elif t == 0:
-                                rx_created[0] += 1
+                    post_counted(c, f"{base}/v1/prescriptions", rx_lat, rx_created, "prescription ",
+                                 json={"field_id": field_ids[i], "product_ids": [product_id],
+                                       "strategy": {"name": "economic"}})
 
         threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
         t0 = time.perf_counter()
